@@ -1,0 +1,116 @@
+"""Handlers of the account-level endpoints: uploads, notice url check, credits."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from .call import Call
+from .errors import TopviewError, bad_value, not_found
+from .media import matches, probe
+from .notices import check_notice_url
+from .state import FileRecord
+
+if TYPE_CHECKING:
+    from .mock import TopviewMock
+
+
+def iso(at: float) -> str:
+    """A virtual time as ISO-8601 UTC."""
+    return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+async def upload_credential(mock: TopviewMock, call: Call) -> dict[str, Any]:
+    """Step 1 of an upload: a fileId and a presigned PUT URL on the fake's own object store."""
+    fmt = call.query["format"]
+    file_id = mock.state.ids.new()
+    key = f"uploads/{call.uid}/{file_id}.{fmt}"
+    now = mock.clock.now()
+    call.tenant.files[file_id] = FileRecord(file_id, call.uid, fmt, key, now)
+    seconds = mock.config.upload_url_seconds
+    return {
+        "fileId": file_id,
+        "uploadUrl": mock.store.presign_put(call.base_url, key, seconds),
+        "fileName": f"{file_id}.{fmt}",
+        "format": fmt,
+        "expireTime": iso(now + seconds),
+    }
+
+
+def receive_upload(mock: TopviewMock, key: str, data: bytes) -> None:
+    """The store got bytes for ``key``: mark the file uploaded and read its media facts."""
+    parts = key.split("/")
+    if len(parts) != 3 or parts[0] != "uploads":
+        return
+    tenant = mock.state.tenants.get(parts[1])
+    record = tenant.files.get(parts[2].split(".")[0]) if tenant else None
+    if record is None:
+        return
+    info = probe(data)
+    record.uploaded = True
+    if info is not None and matches(record.format, info):
+        record.kind = str(info.kind)
+        record.width, record.height, record.duration = info.width, info.height, info.duration_seconds
+    else:
+        record.kind = "invalid"  # bytes that are not the declared format: check answers false
+
+
+async def upload_check(mock: TopviewMock, call: Call) -> bool:
+    """Step 3: true once the bytes arrived and are really of the declared format."""
+    record = call.tenant.files.get(call.query["fileId"])
+    if record is None or record.key.startswith("results/"):
+        raise not_found("fileId", call.query["fileId"])
+    return record.uploaded and record.kind not in (None, "invalid")
+
+
+async def notice_url_check(mock: TopviewMock, call: Call) -> bool:
+    """Validate a callback URL as submits will (scheme, host, length, allowed host)."""
+    problem = check_notice_url(call.body["noticeUrl"], mock.notices.policy)
+    if problem is not None:
+        raise bad_value("noticeUrl", problem.removeprefix("noticeUrl ")) from None
+    return True
+
+
+async def credit_detail(mock: TopviewMock, call: Call) -> dict[str, Any]:
+    """The account's remaining credits."""
+    ledger = call.tenant.ledger
+    return {
+        "uid": call.uid,
+        "remainCredit": round(ledger.balance, 3),
+        "expiredTime": iso(mock.clock.now() + 365 * 86_400),
+        "apiKeyMap": {"apiKey": call.api_key},
+    }
+
+
+async def credit_logs(mock: TopviewMock, call: Call) -> dict[str, Any]:
+    """Every deduction and refund of the account, newest first, filtered and paged."""
+    wanted = call.query.get("taskType")
+    start, end = _when(call.query.get("startTime"), "startTime"), _when(call.query.get("endTime"), "endTime")
+    logs = [
+        log for log in reversed(call.tenant.ledger.logs)
+        if log.kind in ("reserve", "release") and log.cost > 0
+        and (not wanted or log.task_type == wanted)
+        and (start is None or log.at >= start) and (end is None or log.at <= end)
+    ]
+    page_no, page_size = call.query.get("pageNo", 1), call.query.get("pageSize", 20)
+    page = logs[(page_no - 1) * page_size:page_no * page_size]
+    return {
+        "total": len(logs), "pageNo": page_no, "pageSize": page_size,
+        "data": [
+            {"uid": call.uid, "apiKey": log.api_key, "date": iso(log.at),
+             # a submit deducts the cost; a failed task's refund shows as a negative entry
+             "costCredit": log.cost if log.kind == "reserve" else -log.cost,
+             "taskId": log.task_id, "taskType": log.task_type}
+            for log in page
+        ],
+    }
+
+
+def _when(text: str | None, field: str) -> float | None:
+    if not text:
+        return None
+    try:
+        return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC).timestamp()
+    except ValueError:
+        raise TopviewError("4000", f"{field} must look like 2022-07-01 12:01:01 (UTC)") from None
+

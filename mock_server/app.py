@@ -1,0 +1,149 @@
+"""The Starlette app: routes built from the contract, one request pipeline, one error handler."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from . import account_handlers as account
+from . import handlers
+from .call import Call
+from .config import MockConfig
+from .contract import Operation
+from .errors import TopviewError, bad_type, envelope
+from .mock import TopviewMock
+from .results import render
+from .rules import check_annotations, check_rules
+from .media_rules import NAMED_CHECKS
+from .validation import ContractError
+
+Handler = Callable[[TopviewMock, Call], Awaitable[Any]]
+
+# Endpoints whose behaviour is their own; every other operation is served through the group table.
+SPECIAL: dict[str, Handler] = {
+    "m2vScriptList": handlers.m2v_script_list,
+    "m2vScriptUpdate": handlers.m2v_script_update,
+    "m2vExport": handlers.m2v_export,
+    "uploadCredential": account.upload_credential,
+    "uploadCheck": account.upload_check,
+    "noticeUrlCheck": account.notice_url_check,
+    "userCreditDetail": account.credit_detail,
+    "userCreditLogs": account.credit_logs,
+}
+
+
+def handler_for(mock: TopviewMock, operation_id: str) -> Handler:
+    """The handler serving ``operation_id``; an operation nobody serves is refused at start-up."""
+    if operation_id in SPECIAL:
+        return SPECIAL[operation_id]
+    if operation_id in mock.table.by_submit:
+        return handlers.submit
+    if operation_id in mock.table.by_query:
+        return handlers.query
+    if operation_id in mock.table.by_list:
+        return handlers.catalogue
+    raise ContractError(f"no handler serves contract operation {operation_id}")
+
+
+def create_app(config: MockConfig | None = None, *, mock: TopviewMock | None = None) -> Starlette:
+    """A fake Topview app; its :class:`TopviewMock` is ``app.state.mock``."""
+    mock = mock or TopviewMock(config)
+    routes: list[BaseRoute] = [
+        Route(op.path, endpoint(mock, op, handler_for(mock, op.operation_id)), methods=[op.method], name=op.operation_id)
+        for op in mock.contract
+    ]
+    routes += mock.store.routes()
+    app = Starlette(routes=routes, exception_handlers={404: not_found_route, 405: wrong_method})
+    app.state.mock = mock
+    return app
+
+
+async def not_found_route(request: Request, exc: Exception) -> Response:
+    """A path the API does not have: envelope 4004 with HTTP 404 (not a business error)."""
+    return JSONResponse(envelope(None, "4004", f"no such endpoint: {request.url.path}"), status_code=404)
+
+
+async def wrong_method(request: Request, exc: Exception) -> Response:
+    """A known path called with the wrong method."""
+    return JSONResponse(
+        envelope(None, "4004", f"{request.method} is not supported on {request.url.path}"), status_code=405
+    )
+
+
+def endpoint(mock: TopviewMock, op: Operation, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """The request pipeline of one operation: auth, parse, validate, rules, handle, envelope."""
+
+    async def serve(request: Request) -> Response:
+        try:
+            mock.engine.settle()
+            call = await prepare(mock, op, request)
+            result = await handler(mock, call)
+            cdn = call.query.get("needCloudFrontUrl") is True
+            payload = envelope(render(result, mock.url_for(call.base_url, cdn=cdn)))
+            status = 200
+        except TopviewError as error:  # the one place errors become envelopes
+            payload, status = envelope(None, error.code, error.message), error.http_status
+        return JSONResponse(payload, status_code=status)
+
+    return serve
+
+
+async def prepare(mock: TopviewMock, op: Operation, request: Request) -> Call:
+    """Authenticate and validate a request into a :class:`Call` (raising TopviewError otherwise)."""
+    uid, api_key = authenticate(mock, request)
+    query = op.query_check(dict(request.query_params), "")
+    body: dict[str, Any] = {}
+    if op.body_check is not None:
+        body = op.body_check(await read_json(mock, request), "")
+    tenant = mock.state.tenant(uid, mock.clock.now())
+    call = Call(op, uid, api_key, tenant, query, body, request.headers, str(request.base_url).rstrip("/"))
+    if body:
+        check_annotations(op, body, tenant, mock.resources)
+        check_rules(op, body, tenant, NAMED_CHECKS)
+    return call
+
+
+def authenticate(mock: TopviewMock, request: Request) -> tuple[str, str]:
+    """The account and API key of a request; a missing or malformed header answers code 401."""
+    uid = request.headers.get("topview-uid", "").strip()
+    if not uid or len(uid) > 128:
+        raise TopviewError("401", "Topview-Uid header is missing or invalid")
+    scheme, _, key = request.headers.get("authorization", "").partition(" ")
+    key = key.strip()
+    if scheme != "Bearer" or not key or " " in key:
+        raise TopviewError("401", "Authorization header must be 'Bearer <API key>'")
+    accounts = mock.config.accounts
+    if accounts is not None and accounts.get(uid) != key:
+        raise TopviewError("401", "the API key does not belong to this Topview-Uid")
+    return uid, key
+
+
+async def read_json(mock: TopviewMock, request: Request) -> Any:
+    """The JSON body, refusing wrong content types (4001), unreadable JSON (4001) and huge bodies (4000)."""
+    content_type = request.headers.get("content-type", "application/json").lower()
+    if "json" not in content_type:
+        raise TopviewError("4001", f"Content-Type must be application/json, not {content_type}")
+    limit = mock.config.max_body_bytes
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise TopviewError("4000", f"request body is larger than {limit} bytes")
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    if not raw.strip():
+        raise TopviewError("4001", "request body must be a JSON object")
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise bad_type("request body", "valid JSON") from None
+    if not isinstance(data, dict):
+        raise TopviewError("4001", "request body must be a JSON object")
+    return data

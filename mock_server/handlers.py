@@ -1,0 +1,177 @@
+"""The generic handlers: one per kind of endpoint, serving every row of the group table."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from .call import Call
+from .errors import TopviewError, bad_value, not_found
+from .groups import M2V_EXPORT, CatalogueList, Filter, TaskKind
+from .results import skeleton
+from .tasks import Task
+
+if TYPE_CHECKING:
+    from .mock import TopviewMock
+
+Handler = Callable[["TopviewMock", Call], Awaitable[Any]]
+
+
+# -- tasks -------------------------------------------------------------------------------------------
+
+
+async def submit(mock: TopviewMock, call: Call) -> dict[str, Any]:
+    """Admit a task of the row's kind and acknowledge it (status "success" = accepted)."""
+    kind = mock.table.by_submit[call.op.operation_id]
+    task = mock.new_task(call, kind)
+    return ack(task)
+
+
+def ack(task: Task) -> dict[str, Any]:
+    """The submit acknowledgement: {taskId, status, errorMsg, noticeUuid[, boardId, boardTaskIds]}."""
+    body: dict[str, Any] = {"taskId": task.task_id, "status": "success", "errorMsg": None, "noticeUuid": task.notice_uuid}
+    if task.board_id is not None:
+        body["boardId"] = task.board_id
+        body["boardTaskIds"] = list(task.board_task_ids)
+    return body
+
+
+def own_task(call: Call, task_id: str, kinds: tuple[str, ...]) -> Task:
+    """The account's task ``task_id`` of one of ``kinds``; 4004 for unknown, foreign or another kind."""
+    task = call.tenant.tasks.get(task_id)
+    if task is None or task.deleted or task.kind not in kinds:
+        raise not_found("taskId", task_id)
+    return task
+
+
+async def query(mock: TopviewMock, call: Call) -> dict[str, Any]:
+    """The task's result in its group's shape: outputs once it succeeded, nulls before."""
+    kind = mock.table.by_query[call.op.operation_id]
+    task = own_task(call, call.query["taskId"], (kind.name,))
+    mock.engine.polled(task)
+    return mock.task_result(task)
+
+
+def query_result(mock: TopviewMock, task: Task) -> dict[str, Any]:
+    """What the query operation of ``task`` answers right now."""
+    kind = mock.table.by_name[task.kind]
+    schema = mock.contract[kind.query].result_schema
+    if task.status == "success" and task.output is not None:
+        result = dict(task.output)
+    else:
+        result = skeleton(schema, task)
+    if task.kind == "m2v":
+        result.update(m2v_stage_fields(mock, task))
+    return result
+
+
+def m2v_stage_fields(mock: TopviewMock, task: Task) -> dict[str, Any]:
+    """m2v shows its export stage in exportVideos: a null placeholder until an export succeeds."""
+    if not task.params.get("preview") or task.status != "success":
+        return {}
+    placeholder = {"scriptId": 0, "status": None, "title": None, "description": None,
+                   "videoUrl": None, "coverUrl": None, "videoDuration": None}
+    exports = []
+    for child_id in task.children:
+        child = mock.state.tenants[task.uid].tasks[child_id]
+        if child.status == "success" and child.output is not None:
+            exports.extend(child.output.get("exportVideos") or [])
+        else:
+            exports.append({**placeholder, "scriptId": child.params.get("scriptId", 0), "status": child.status})
+    return {"exportVideos": exports or [placeholder]}
+
+
+# -- m2v scripts and export ----------------------------------------------------------------------------
+
+
+def _scripts(call: Call) -> tuple[Task, list[dict[str, Any]]]:
+    task = own_task(call, call.param("taskId"), ("m2v",))
+    if task.status != "success" or task.output is None:
+        raise TopviewError("4000", f"taskId {task.task_id} has no script yet: the task is {task.status}")
+    return task, task.output.setdefault("scriptContentList", [])
+
+
+async def m2v_script_list(mock: TopviewMock, call: Call) -> list[dict[str, Any]]:
+    """The scripts of a finished m2v task."""
+    return _scripts(call)[1]
+
+
+async def m2v_script_update(mock: TopviewMock, call: Call) -> dict[str, Any]:
+    """Replace every segment of one script of an m2v task."""
+    task, scripts = _scripts(call)
+    script_id = call.body.get("scriptId", 0)
+    script = next((s for s in scripts if s["scriptId"] == script_id), None)
+    if script is None:
+        raise not_found("scriptId", script_id)
+    ids = [seg["segId"] for seg in call.body["scriptContents"]]
+    if len(set(ids)) != len(ids):
+        raise bad_value("scriptContents", "must not repeat a segId")
+    script["scriptContents"] = [{"segId": s["segId"], "segText": s["segText"]} for s in call.body["scriptContents"]]
+    return {"taskId": task.task_id, "status": "success", "errorMsg": None}
+
+
+async def m2v_export(mock: TopviewMock, call: Call) -> dict[str, Any]:
+    """Start the export stage of a successful m2v task; its progress shows in the task's query."""
+    parent = own_task(call, call.body["taskId"], ("m2v",))
+    if parent.status != "success":
+        raise TopviewError("4000", f"taskId {parent.task_id} can be exported only once it is success, it is {parent.status}")
+    if not parent.params.get("preview"):
+        raise TopviewError("4000", f"taskId {parent.task_id} was not a preview task: its video is already exported")
+    script_id = call.body.get("scriptId", 0)
+    scripts = (parent.output or {}).get("scriptContentList") or []
+    if scripts and script_id not in [s["scriptId"] for s in scripts]:
+        raise not_found("scriptId", script_id)
+    child = mock.new_task(call, M2V_EXPORT, parent=parent)
+    return {"taskId": parent.task_id, "status": child.status, "errorMsg": None, "noticeUuid": child.notice_uuid}
+
+
+# -- catalogues ----------------------------------------------------------------------------------------
+
+
+def _matches(item: Mapping[str, Any], flt: Filter, wanted: Any) -> bool:
+    if flt.mode == "eq":
+        return bool(item.get(flt.field) == wanted)
+    ids = {part.strip() for part in str(wanted).split(",") if part.strip()}
+    if flt.mode == "csv":
+        return str(item.get(flt.field)) in ids
+    return any(entry.get(flt.id_key) in ids for entry in item.get(flt.field) or [])
+
+
+async def catalogue(mock: TopviewMock, call: Call) -> Any:
+    """A seeded catalogue, filtered, sorted and paged as the row says."""
+    row: CatalogueList = mock.table.by_list[call.op.operation_id]
+    if row.custom and call.query.get("isCustom") is True:
+        items = list(getattr(call.tenant, row.custom).values())
+    else:
+        items = mock.catalogues.items[row.catalogue]
+        if row.custom and call.query.get("isCustom") is None:
+            items = [*items, *getattr(call.tenant, row.custom).values()]
+    for flt in row.filters:
+        wanted = call.query.get(flt.param)
+        if wanted not in (None, ""):
+            items = [item for item in items if _matches(item, flt, wanted)]
+    order = row.sort(call.query) if row.sort else None
+    if order is not None:
+        field, descending = order
+        items = sorted(items, key=lambda item: item.get(field, 0), reverse=descending)
+    properties = _item_fields(mock, row)
+    shaped = [{k: v for k, v in item.items() if properties is None or k in properties} for item in items]
+    if not row.paged:
+        return shaped
+    page_no, page_size = call.query.get("pageNo", 1), call.query.get("pageSize", 20)
+    start = (page_no - 1) * page_size
+    return {"total": len(shaped), "pageNo": page_no, "pageSize": page_size, "data": shaped[start:start + page_size]}
+
+
+def _item_fields(mock: TopviewMock, row: CatalogueList) -> set[str] | None:
+    """The item fields the contract shows, so internal fields (scene, popularity) stay inside."""
+    schema = mock.contract[row.operation_id].result_schema
+    items = schema.get("items") if "items" in schema else (schema.get("properties", {}).get("data") or {}).get("items")
+    if not items or "properties" not in items:
+        return None
+    return set(items["properties"])
+
+
+def kind_of(mock: TopviewMock, operation_id: str) -> TaskKind:
+    """The task kind whose submit or query operation this is."""
+    return mock.table.by_submit.get(operation_id) or mock.table.by_query[operation_id]

@@ -1,0 +1,54 @@
+"""Documented media rules, judged from the uploaded bytes (the named checks of ``x-topview-rules``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .errors import bad_value
+from .rules import NamedCheck
+from .state import Tenant
+from .validation import is_empty
+
+
+def same_image_size(rule: Mapping[str, Any], body: Mapping[str, Any], tenant: Tenant) -> None:
+    """A mask must have exactly the pixel size of its image (AnyShoot)."""
+    mask_field, image_field = rule["fields"]
+    mask, image = tenant.files.get(body.get(mask_field) or ""), tenant.files.get(body.get(image_field) or "")
+    if mask is None or image is None or mask.width is None or image.width is None:
+        return  # absent files are reported by the file checks; unknown sizes cannot be compared
+    if (mask.width, mask.height) != (image.width, image.height):
+        raise bad_value(
+            mask_field,
+            f"size {mask.width}x{mask.height} must equal {image_field} size {image.width}x{image.height}",
+        )
+
+
+def max_audio_seconds(rule: Mapping[str, Any], body: Mapping[str, Any], tenant: Tenant) -> None:
+    """Audio may be at most the mode's limit long (avatar2 28 s, avatar4/avatar4Fast 120 s)."""
+    field = rule["field"]
+    record = tenant.files.get(body.get(field) or "")
+    limit = rule["limits"].get(body.get(rule["by"]))
+    if record is None or record.duration is None or limit is None:
+        return
+    if record.duration > limit + 1e-6:
+        raise bad_value(
+            field, f"audio is {record.duration:.1f} s; {rule['by']} {body.get(rule['by'])} allows at most {limit} s"
+        )
+
+
+def m2v_image_count(rule: Mapping[str, Any], body: Mapping[str, Any], tenant: Tenant) -> None:
+    """With only local material that is all images, m2v needs more than 10 of them."""
+    if not is_empty(body.get("productLink")):
+        return
+    records = [tenant.files.get(file_id) for file_id in body.get("fileIds") or []]
+    kinds = {r.kind for r in records if r is not None}
+    if records and kinds == {"image"} and len(records) <= 10:
+        raise bad_value("fileIds", f"with only images needs more than 10 of them, got {len(records)}")
+
+
+NAMED_CHECKS: dict[str, NamedCheck] = {
+    "sameImageSize": same_image_size,
+    "maxAudioSeconds": max_audio_seconds,
+    "m2vImageCount": m2v_image_count,
+}

@@ -1,0 +1,141 @@
+"""How the fake delivers task callbacks (noticeUrl): retry schedule, allowed hosts, testing aids.
+
+Topview documents no retry count, interval, timeout or signature for callbacks (see the reference
+README's "callback delivery policy" decision), so everything here is the fake's own choice, made
+configurable so receivers can be tested against slow, repeated, late and reordered deliveries.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from urllib.parse import SplitResult, urlsplit
+
+MAX_NOTICE_URL_LENGTH = 1024
+LOOPBACK_HOSTS = ("localhost", "127.0.0.0/8", "::1")
+ANY_HOST = "*"
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryPolicy:
+    """Retry schedule, host allow-list and testing aids for callback delivery.
+
+    Delays are in *virtual* seconds (the fake's clock) except ``attempt_timeout``, which bounds real
+    network I/O and is therefore in real seconds.
+    """
+
+    max_attempts: int = 6
+    # Virtual seconds between attempt 1 and 2; each later gap is ``backoff`` times the previous
+    # one, capped at ``max_delay``.
+    first_delay: float = 5.0
+    backoff: float = 2.0
+    max_delay: float = 600.0
+    # REAL seconds for one HTTP attempt, connect to last byte: it bounds network I/O.
+    attempt_timeout: float = 10.0
+    # Added to the loopback hosts, which are always allowed. Entries are host names
+    # ("hooks.test"), "*.suffix" wildcards, IP addresses or CIDR networks; "*" allows all.
+    allowed_hosts: tuple[str, ...] = ()
+    # Aid: every acknowledged notice is sent once more, with the same uuid.
+    deliver_twice: bool = False
+    # Aid: virtual seconds between the task finishing and the first attempt.
+    extra_delay: float = 0.0
+    # Aid: notices finished within this many virtual seconds of the first one are held, then
+    # sent one after another in reverse order. 0 disables it.
+    shuffle_window: float = 0.0
+    # Finished deliveries beyond this many are evicted, oldest first; unfinished ones never.
+    journal_limit: int = 10_000
+    # Characters of each receiver reply kept in the journal.
+    response_excerpt: int = 1000
+    _networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = field(
+        default=(), init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        if (
+            min(self.first_delay, self.max_delay, self.extra_delay, self.shuffle_window)
+            < 0
+        ):
+            raise ValueError("delays must not be negative")
+        if self.backoff < 1:
+            raise ValueError("backoff must be at least 1")
+        if self.attempt_timeout <= 0:
+            raise ValueError("attempt_timeout must be positive")
+        if self.journal_limit < 1 or self.response_excerpt < 0:
+            raise ValueError(
+                "journal_limit must be positive and response_excerpt not negative"
+            )
+        hosts = tuple(h.strip().lower().rstrip(".") for h in self.allowed_hosts)
+        object.__setattr__(self, "allowed_hosts", hosts)
+        networks = tuple(_network(h) for h in (*LOOPBACK_HOSTS, *hosts))
+        object.__setattr__(
+            self, "_networks", tuple(n for n in networks if n is not None)
+        )
+
+    def delay_after(self, attempt_number: int) -> float:
+        """Virtual seconds between attempt ``attempt_number`` failing and the next attempt."""
+        delay = self.first_delay
+        for _ in range(attempt_number - 1):
+            if delay >= self.max_delay:
+                break  # early, so that a large attempt number cannot overflow the float
+            delay *= self.backoff
+        return min(delay, self.max_delay)
+
+    def allows_host(self, host: str) -> bool:
+        """Whether callbacks may be sent to ``host`` (a name or an IP literal, without brackets)."""
+        host = host.lower().rstrip(".")
+        if ANY_HOST in self.allowed_hosts or host in ("localhost", *self.allowed_hosts):
+            return True
+        if any(h.startswith("*.") and host.endswith(h[1:]) for h in self.allowed_hosts):
+            return True
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return False
+        return any(address in network for network in self._networks)
+
+    def describe_allowed(self) -> str:
+        """The allow-list as a human-readable list, for error messages."""
+        return ", ".join(dict.fromkeys((*LOOPBACK_HOSTS, *self.allowed_hosts)))
+
+
+def check_notice_url(url: str, policy: DeliveryPolicy) -> str | None:
+    """Why ``url`` cannot be used as a noticeUrl under ``policy``, or None when it can."""
+    if not url:
+        return "noticeUrl must not be empty"
+    if len(url) > MAX_NOTICE_URL_LENGTH:
+        return f"noticeUrl must be at most {MAX_NOTICE_URL_LENGTH} characters"
+    if any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in url):
+        return "noticeUrl must not contain whitespace or control characters"
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https"):
+        return "noticeUrl must use http or https"
+    problem = _authority_problem(parts)
+    if problem is not None:
+        return problem
+    host = parts.hostname or ""
+    if not policy.allows_host(host):
+        return f"noticeUrl host '{host}' is not allowed; allowed: {policy.describe_allowed()}"
+    return None
+
+
+def _authority_problem(parts: SplitResult) -> str | None:
+    """Problems with the host/userinfo/port part of a parsed noticeUrl."""
+    if "@" in parts.netloc:
+        return "noticeUrl must not contain user credentials"
+    if not parts.hostname:
+        return "noticeUrl must have a host"
+    try:
+        _ = parts.port  # parsing the port is the check
+    except ValueError:
+        return "noticeUrl has an invalid port"
+    return None
+
+
+def _network(entry: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    """``entry`` as an IP network when it is an address or CIDR, else None (it is a host name)."""
+    try:
+        return ipaddress.ip_network(entry, strict=False)
+    except ValueError:
+        return None

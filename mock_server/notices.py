@@ -1,0 +1,409 @@
+"""Task callbacks: POST each finished task's notice to its noticeUrl, retrying on the fake's clock.
+
+Retry *schedules* use virtual time, so a test moves the clock instead of waiting; the HTTP attempts
+themselves are real network I/O and are bounded by ``DeliveryPolicy.attempt_timeout`` real seconds.
+Each attempt runs as its own asyncio task (no worker pool), so a slow receiver delays nobody else.
+
+The dispatcher works in two settings. Inside a running event loop (the server, async tests), due
+attempts start as soon as they are due: on enqueue, and after every clock advance. Without a running
+loop (a sync test calling ``clock.advance()``), due attempts wait until ``await drain()`` or
+``run_pending_sync()``. It is not thread-safe: call it from one thread (the event loop's, in the
+server — so the control API must advance the clock from async endpoints).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable, Mapping
+
+import httpx
+
+from mock_server.clock import Clock
+from mock_server.notice_policy import DeliveryPolicy, check_notice_url
+from mock_server.notice_records import (
+    NOTICE_FIELDS,
+    Attempt,
+    DeliveryState,
+    Notice,
+    NoticeDelivery,
+    acknowledgement_problem,
+    build_notice_body,
+    encode_result,
+)
+
+__all__ = [
+    "Attempt",
+    "DeliveryPolicy",
+    "DeliveryState",
+    "Notice",
+    "NoticeDelivery",
+    "NoticeDispatcher",
+    "build_notice_body",
+    "check_notice_url",
+    "encode_result",
+]
+
+# Bytes of a reply read at most; a real acknowledgement is about 150 bytes.
+READ_LIMIT = 64 * 1024
+
+
+class NoticeDispatcher:
+    """Delivers notices to noticeUrls off the request path and journals every attempt."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        policy: DeliveryPolicy | None = None,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timer: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self.policy = policy or DeliveryPolicy()
+        self._clock = clock
+        self._transport = transport
+        self._timer = timer  # real time, only to measure how long an HTTP attempt took
+        self._journal: dict[str, NoticeDelivery] = {}
+        # Pending deliveries neither in flight nor held by the shuffle aid.
+        self._waiting: dict[str, NoticeDelivery] = {}
+        # Shuffle aid: deliveries waiting for the window to close.
+        self._held: list[NoticeDelivery] = []
+        self._window_closes_at: float | None = None
+        self._inflight: dict[str, asyncio.Task[None]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._client: httpx.AsyncClient | None = None
+        self._client_loop: asyncio.AbstractEventLoop | None = None
+        self._sequence = 0
+        self._closed = False
+        clock.subscribe(self._on_clock)
+
+    # ----------------------------------------------------------------------------- public API
+
+    def enqueue(self, uid: str, url: str, body: Mapping[str, str]) -> NoticeDelivery:
+        """Record a notice for ``url``; refused hosts are journalled and never contacted."""
+        if self._closed:
+            raise RuntimeError("the notice dispatcher is closed")
+        missing = [name for name in NOTICE_FIELDS if name not in body]
+        if missing:
+            raise ValueError(f"notice body lacks {', '.join(missing)}")
+        delivery = self._record(uid, url, dict(body))
+        if self._refuse(delivery):
+            return delivery
+        due = self._clock.now() + self.policy.extra_delay
+        if self.policy.shuffle_window > 0:
+            if self._window_closes_at is None:
+                self._window_closes_at = due + self.policy.shuffle_window
+            delivery.next_attempt_at = self._window_closes_at
+            self._held.append(delivery)
+        else:
+            self._wait(delivery, due)
+        self._kick()
+        return delivery
+
+    def replay(self, delivery_id: str) -> NoticeDelivery:
+        """Send a journalled notice again as a NEW delivery (same body and uuid), due now.
+
+        The original record is left as it was, so the journal stays an append-only history; the
+        testing aids (extra_delay, shuffle) do not apply to a replay. Raises KeyError if unknown.
+        """
+        original = self._journal[delivery_id]
+        delivery = self._record(
+            original.uid, original.url, original.body, replay_of=original.id
+        )
+        if not self._refuse(delivery):
+            self._wait(delivery, self._clock.now())
+            self._kick()
+        return delivery
+
+    def get(self, delivery_id: str) -> NoticeDelivery | None:
+        """The delivery with this id, or None."""
+        return self._journal.get(delivery_id)
+
+    def journal(
+        self, uid: str | None = None, task_id: str | None = None
+    ) -> list[NoticeDelivery]:
+        """Deliveries in the order they were created, optionally only one tenant's or task's."""
+        return [
+            d
+            for d in self._journal.values()
+            if (uid is None or d.uid == uid)
+            and (task_id is None or d.task_id == task_id)
+        ]
+
+    def pending(self) -> list[NoticeDelivery]:
+        """Deliveries that will still be attempted (waiting, held or in flight)."""
+        return [d for d in self._journal.values() if not d.finished]
+
+    async def drain(self) -> None:
+        """Start every due attempt and wait until nothing is in flight (the clock is not moved)."""
+        while True:
+            self._start_due()
+            if not self._tasks:
+                return
+            done, _ = await asyncio.wait(set(self._tasks))
+            for task in done:
+                error = None if task.cancelled() else task.exception()
+                if error is not None:
+                    raise error  # a bug in the dispatcher, not a failed attempt
+
+    async def settle(self, delivery_id: str) -> NoticeDelivery:
+        """Wait for the delivery's in-flight attempt, if any, to finish; returns the record."""
+        delivery = self._journal[delivery_id]
+        task = self._inflight.get(delivery_id)
+        if task is not None:
+            await asyncio.wait({task})
+        return delivery
+
+    def run_pending_sync(self) -> None:
+        """For sync callers: run due attempts to completion in a fresh event loop."""
+        if _running_loop() is not None:
+            raise RuntimeError(
+                "run_pending_sync() cannot run inside an event loop; await drain()"
+            )
+        asyncio.run(self._drain_in_fresh_loop())
+
+    def reset(self) -> None:
+        """Forget every delivery and cancel attempts in flight."""
+        for task in self._tasks:
+            task.cancel()
+        self._journal.clear()
+        self._waiting.clear()
+        self._held.clear()
+        self._window_closes_at = None
+        self._inflight.clear()
+        self._tasks.clear()
+        self._sequence = 0
+
+    async def aclose(self) -> None:
+        """Stop for good: cancel attempts in flight and close the HTTP client."""
+        self._closed = True
+        tasks = set(self._tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks)
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    # ------------------------------------------------------------------------------ scheduling
+
+    def _record(
+        self,
+        uid: str,
+        url: str,
+        body: dict[str, str],
+        *,
+        replay_of: str | None = None,
+        duplicate_of: str | None = None,
+    ) -> NoticeDelivery:
+        """Create and journal a delivery, evicting the oldest finished ones beyond the limit."""
+        self._sequence += 1
+        delivery = NoticeDelivery(
+            id=f"dlv-{self._sequence:06d}",
+            uid=uid,
+            url=url,
+            body=dict(body),
+            created_at=self._clock.now(),
+            replay_of=replay_of,
+            duplicate_of=duplicate_of,
+        )
+        self._journal[delivery.id] = delivery
+        self._evict()
+        return delivery
+
+    def _evict(self) -> None:
+        """Drop the oldest finished deliveries while the journal is over its limit."""
+        excess = len(self._journal) - self.policy.journal_limit
+        if excess <= 0:
+            return
+        victims: list[str] = []
+        for key, delivery in self._journal.items():
+            if len(victims) == excess:
+                break
+            if delivery.finished:  # unfinished ones are never lost
+                victims.append(key)
+        for key in victims:
+            del self._journal[key]
+
+    def _refuse(self, delivery: NoticeDelivery) -> bool:
+        """Mark the delivery refused when its URL breaks the policy; True if it was."""
+        problem = check_notice_url(delivery.url, self.policy)
+        if problem is None:
+            return False
+        delivery.state = "refused"
+        delivery.refused_reason = problem
+        return True
+
+    def _wait(self, delivery: NoticeDelivery, due: float) -> None:
+        """Queue the delivery's next attempt for virtual time ``due``."""
+        delivery.state = "pending"
+        delivery.next_attempt_at = due
+        self._waiting[delivery.id] = delivery
+
+    def _on_clock(self) -> None:
+        """Clock listener: start what became due, if there is a loop to run it on."""
+        self._kick()
+
+    def _kick(self) -> None:
+        """Start due attempts now when inside a running loop; otherwise leave them queued."""
+        if not self._closed and _running_loop() is not None:
+            self._start_due()
+
+    def _start_due(self) -> None:
+        """Spawn a task for every attempt that is due (needs a running loop)."""
+        now = self._clock.now()
+        if (
+            self._held
+            and self._window_closes_at is not None
+            and now >= self._window_closes_at
+        ):
+            batch = list(reversed(self._held))
+            self._held.clear()
+            self._window_closes_at = None
+            self._spawn(batch)
+        due = sorted(
+            (d for d in self._waiting.values() if _due_time(d) <= now), key=_due_time
+        )
+        for delivery in due:
+            self._spawn([delivery])
+
+    def _spawn(self, batch: list[NoticeDelivery]) -> None:
+        """Run first attempts of ``batch`` one after another in a task of the running loop."""
+        for delivery in batch:
+            self._waiting.pop(delivery.id, None)
+        task = asyncio.get_running_loop().create_task(self._attempt_in_order(batch))
+        for delivery in batch:
+            self._inflight[delivery.id] = task
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _attempt_in_order(self, batch: list[NoticeDelivery]) -> None:
+        """Attempt each delivery of the batch in turn, then start whatever became due meanwhile."""
+        me = asyncio.current_task()
+        for delivery in batch:
+            try:
+                await self._attempt(delivery)
+            finally:
+                if self._inflight.get(delivery.id) is me:
+                    del self._inflight[delivery.id]
+        self._evict()
+        if not self._closed:
+            self._start_due()
+
+    # -------------------------------------------------------------------------------- attempts
+
+    async def _attempt(self, delivery: NoticeDelivery) -> None:
+        """POST the notice once, journal the attempt and decide what happens next."""
+        delivery.state = "delivering"
+        delivery.next_attempt_at = None
+        at = self._clock.now()
+        started = self._timer()
+        status, text, error = await self._post(delivery)
+        attempt = Attempt(
+            number=len(delivery.attempts) + 1,
+            at=at,
+            duration_ms=(self._timer() - started) * 1000,
+            http_status=status,
+            response_text=text[: self.policy.response_excerpt],
+            error=error,
+            acknowledged=error is None,
+        )
+        delivery.attempts.append(attempt)
+        if attempt.acknowledged:
+            delivery.state = "delivered"
+            if self.policy.deliver_twice and delivery.duplicate_of is None:
+                twin = self._record(
+                    delivery.uid, delivery.url, delivery.body, duplicate_of=delivery.id
+                )
+                self._wait(twin, self._clock.now())
+        elif attempt.number >= self.policy.max_attempts:
+            delivery.state = "failed"
+        else:
+            self._wait(delivery, at + self.policy.delay_after(attempt.number))
+
+    async def _post(
+        self, delivery: NoticeDelivery
+    ) -> tuple[int | None, str, str | None]:
+        """One HTTP exchange: (status, reply text, why it failed or None if acknowledged)."""
+        timeout = self.policy.attempt_timeout
+        content = json.dumps(
+            delivery.body, ensure_ascii=False, separators=(",", ":")
+        ).encode()
+        headers = {"Topview-Uid": delivery.uid, "Content-Type": "application/json"}
+        try:
+            # httpx's timeout bounds each phase; the outer one bounds the whole exchange.
+            async with asyncio.timeout(timeout):
+                request = self._client_for_this_loop().stream(
+                    "POST",
+                    delivery.url,
+                    content=content,
+                    headers=headers,
+                    timeout=timeout,
+                )
+                async with request as response:
+                    raw = await _read_limited(response)
+        except (TimeoutError, httpx.TimeoutException):
+            return None, "", f"timed out after {timeout:g} s"
+        except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
+            return None, "", f"{type(exc).__name__}: {exc}".rstrip(": ")
+        text = raw.decode("utf-8", errors="replace")
+        if not 200 <= response.status_code < 300:
+            return response.status_code, text, f"HTTP {response.status_code}"
+        return (
+            response.status_code,
+            text,
+            acknowledgement_problem(text, delivery.notice_uuid, delivery.uid),
+        )
+
+    def _client_for_this_loop(self) -> httpx.AsyncClient:
+        """An HTTP client bound to the running loop (a client cannot outlive its loop)."""
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._client_loop is not loop:
+            self._client = httpx.AsyncClient(
+                transport=self._transport,
+                # A proxy from the environment must not intercept loopback calls.
+                trust_env=False,
+                # A redirect is not an acknowledgement, and could leave the allow-list.
+                follow_redirects=False,
+                limits=httpx.Limits(max_connections=None, max_keepalive_connections=20),
+            )
+            self._client_loop = loop
+        return self._client
+
+    async def _drain_in_fresh_loop(self) -> None:
+        """drain(), then release the client bound to this short-lived loop."""
+        try:
+            await self.drain()
+        finally:
+            client, self._client, self._client_loop = self._client, None, None
+            if client is not None and self._transport is None:
+                await client.aclose()  # a caller's transport is the caller's to close
+
+
+async def _read_limited(response: httpx.Response) -> bytes:
+    """At most READ_LIMIT bytes of a streamed reply body."""
+    data = bytearray()
+    async for chunk in response.aiter_bytes():
+        data += chunk
+        if len(data) >= READ_LIMIT:
+            break
+    return bytes(data[:READ_LIMIT])
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    """The event loop running in this thread, if any."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def _due_time(delivery: NoticeDelivery) -> float:
+    """When the delivery's next attempt is due (never, if nothing is scheduled)."""
+    return (
+        delivery.next_attempt_at
+        if delivery.next_attempt_at is not None
+        else float("inf")
+    )

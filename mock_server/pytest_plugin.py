@@ -1,0 +1,1 @@
+"""pytest plugin of topview-mock (fixtures arrive with the plugin issue)."""

@@ -1,0 +1,17 @@
+"""Where the contract, catalogues and fixtures live, installed or in a checkout."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+
+def data_dir(name: str) -> Path:
+    """The ``contracts`` or ``fixtures`` directory: packaged in the wheel, or beside the package."""
+    packaged = Path(str(resources.files("mock_server"))) / "_data" / name
+    if packaged.is_dir():
+        return packaged
+    checkout = Path(__file__).resolve().parent.parent / name
+    if checkout.is_dir():
+        return checkout
+    raise FileNotFoundError(f"topview-mock data directory {name!r} is missing from this installation")

@@ -1,0 +1,137 @@
+"""All mutable state of one fake, split by account (``Topview-Uid``).
+
+One :class:`State` is created by the app factory; nothing lives at module level, so two apps in one
+process share nothing.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+from .tasks import Task
+
+
+class IdFactory:
+    """32-lowercase-hex ids (taskId, fileId, noticeUuid, ...), stable under a seed."""
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        self._rng = random.Random(seed)
+
+    def new(self) -> str:
+        """The next id."""
+        return f"{self._rng.getrandbits(128):032x}"
+
+    def reset(self) -> None:
+        """Start the sequence again."""
+        self._rng = random.Random(self.seed)
+
+
+@dataclass(slots=True)
+class FileRecord:
+    """A file known to an account: an upload (credential issued, maybe PUT) or a task output."""
+
+    file_id: str
+    uid: str
+    format: str
+    key: str
+    created_at: float
+    uploaded: bool = False
+    kind: str | None = None  # image | video | audio, from the bytes once they arrive
+    width: int | None = None
+    height: int | None = None
+    duration: float | None = None
+
+
+@dataclass(slots=True)
+class Board:
+    """A board that holds an account's tasks."""
+
+    board_id: str
+    uid: str
+    name: str
+    created_at: float
+    modified_at: float
+    is_default: bool = False
+
+
+@dataclass(slots=True)
+class CreditLog:
+    """One movement of credits, as ``/user/credit/logs`` shows it."""
+
+    at: float
+    task_id: str
+    task_type: str
+    cost: float
+    api_key: str
+    kind: str  # reserve | spend | release | grant
+
+
+@dataclass(slots=True)
+class Ledger:
+    """An account's credits: ``balance + reserved + spent == granted`` always holds."""
+
+    granted: float
+    balance: float
+    reserved: float = 0.0
+    spent: float = 0.0
+    logs: list[CreditLog] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Tenant:
+    """Everything one account owns."""
+
+    uid: str
+    ledger: Ledger
+    tasks: OrderedDict[str, Task] = field(default_factory=OrderedDict)
+    files: dict[str, FileRecord] = field(default_factory=dict)
+    boards: OrderedDict[str, Board] = field(default_factory=OrderedDict)
+    voices: OrderedDict[str, dict[str, Any]] = field(default_factory=OrderedDict)  # cloned voices
+    avatars: OrderedDict[str, dict[str, Any]] = field(default_factory=OrderedDict)  # custom avatars
+    replace_keys: dict[str, str] = field(default_factory=dict)  # PA v1 key / v2 imageId -> taskId
+    downloads: dict[str, dict[str, Any]] = field(default_factory=dict)  # board batch downloads
+
+    @property
+    def default_board(self) -> Board:
+        """The system default board every account has ("My First Board")."""
+        return next(board for board in self.boards.values() if board.is_default)
+
+
+class State:
+    """The tenants of one fake, created on first use, with reset."""
+
+    def __init__(self, seed: int, credits: float) -> None:
+        self.ids = IdFactory(seed)
+        self.default_credits = credits
+        self.tenants: dict[str, Tenant] = {}
+        self.credit_overrides: dict[str, float] = {}
+
+    def tenant(self, uid: str, now: float) -> Tenant:
+        """The account ``uid``, created with its default board and credits on first use."""
+        tenant = self.tenants.get(uid)
+        if tenant is None:
+            credits = self.credit_overrides.get(uid, self.default_credits)
+            tenant = Tenant(uid=uid, ledger=Ledger(granted=credits, balance=credits))
+            board = Board(self.ids.new(), uid, "My First Board", now, now, is_default=True)
+            tenant.boards[board.board_id] = board
+            self.tenants[uid] = tenant
+        return tenant
+
+    def find_task(self, task_id: str) -> Task | None:
+        """A task of any account (for the control plane only; Topview routes never cross accounts)."""
+        for tenant in self.tenants.values():
+            if task_id in tenant.tasks:
+                return tenant.tasks[task_id]
+        return None
+
+    def reset(self, uid: str | None = None) -> None:
+        """Forget one account, or everything (ids start their seeded sequence again)."""
+        if uid is None:
+            self.tenants.clear()
+            self.ids.reset()
+        else:
+            self.tenants.pop(uid, None)

@@ -1,0 +1,542 @@
+"""An S3-like bucket on the fake itself: presigned PUT/GET URLs and CloudFront-style CDN URLs."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import formatdate
+from pathlib import Path
+from typing import Final, Protocol
+from urllib.parse import quote, urlencode
+from xml.sax.saxutils import escape
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from .clock import Clock
+from .media import mime_type, sample
+
+OBJECTS_PREFIX: Final = "/_objects/"
+CDN_PREFIX: Final = "/_cdn/"
+DEFAULT_MAX_BYTES: Final = 50 * 1024 * 1024
+DEFAULT_CONTENT_TYPE: Final = (
+    "binary/octet-stream"  # what S3 records for a PUT without one
+)
+ALGORITHM: Final = "AWS4-HMAC-SHA256"
+ACCESS_KEY_ID: Final = "AKIAMOCKTOPVIEW00000"
+KEY_PAIR_ID: Final = "K2MOCKTOPVIEWCDN"
+MAX_EXPIRES: Final = 604_800  # S3 refuses presigned URLs that live longer than a week
+_AMZ_DATE: Final = "%Y%m%dT%H%M%SZ"
+_S3_PARAMS: Final = (
+    "X-Amz-Algorithm",
+    "X-Amz-Credential",
+    "X-Amz-Date",
+    "X-Amz-Expires",
+    "X-Amz-SignedHeaders",
+    "X-Amz-Signature",
+)
+_CDN_SAFE: Final = str.maketrans("+=/", "-_~")  # CloudFront's URL-safe base64 alphabet
+
+
+@dataclass(frozen=True, slots=True)
+class StoredObject:
+    """One object in the bucket, as S3 would describe it."""
+
+    data: bytes
+    content_type: str
+    etag: str
+    size: int
+    uploaded_at: float
+
+
+UploadHook = Callable[[str, StoredObject], None]
+
+
+class InvalidKey(ValueError):
+    """A key the bucket will not store: empty, too long, or with '', '.' or '..' segments."""
+
+
+class StorageError(Exception):
+    """An S3 or CloudFront error: HTTP status, error code, message and extra XML fields."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        details: Sequence[tuple[str, str]] = (),
+    ) -> None:
+        super().__init__(f"{code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = tuple(details)
+
+
+def check_key(key: str) -> str:
+    """Return ``key`` if it maps safely to a path; raise :class:`InvalidKey` otherwise."""
+    segments = key.split("/")
+    if (
+        not key
+        or len(key.encode()) > 1024
+        or "\\" in key
+        or "\x00" in key
+        or any(
+            not part or part.startswith(".") or len(part.encode()) > 255
+            for part in segments
+        )
+    ):
+        # Segments starting with '.' are refused (S3 allows them) so '..' can never escape the
+        # directory and '.meta'/'.tmp' stay the directory bucket's own.
+        raise InvalidKey(f"invalid object key {key!r}")
+    return key
+
+
+class ObjectStore:
+    """A bucket with presigned URLs served by the fake's own routes; in memory or in a directory."""
+
+    __slots__ = ("_bucket", "_clock", "_requests", "_secret", "max_bytes", "on_upload")
+
+    def __init__(
+        self,
+        clock: Clock,
+        secret: bytes,
+        *,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        directory: Path | None = None,
+        on_upload: UploadHook | None = None,
+    ) -> None:
+        self._clock = clock
+        self._secret = secret
+        self.max_bytes = max_bytes
+        self.on_upload = on_upload
+        self._bucket: _Bucket = (
+            _DirectoryBucket(directory) if directory else _MemoryBucket()
+        )
+        self._requests = 0
+
+    # -- Python API -------------------------------------------------------------------------
+
+    def put_object(
+        self, key: str, data: bytes, content_type: str = DEFAULT_CONTENT_TYPE
+    ) -> StoredObject:
+        """Store (or replace) an object directly, as the fake does for task results."""
+        stored = StoredObject(
+            data=data,
+            content_type=content_type,
+            etag=f'"{hashlib.md5(data, usedforsecurity=False).hexdigest()}"',
+            size=len(data),
+            uploaded_at=self._clock.now(),
+        )
+        self._bucket.put(check_key(key), stored)
+        return stored
+
+    def ensure_sample(
+        self,
+        key: str,
+        fmt: str,
+        *,
+        width: int | None = None,
+        height: int | None = None,
+        seconds: float | None = None,
+    ) -> StoredObject:
+        """The object under ``key``, first storing a valid sample file of ``fmt`` if absent."""
+        existing = self.get_object(key)
+        if existing is not None:
+            return existing
+        data = sample(fmt, width=width, height=height, seconds=seconds)
+        return self.put_object(key, data, mime_type(fmt))
+
+    def get_object(self, key: str) -> StoredObject | None:
+        """The stored object, or None."""
+        return self._bucket.get(check_key(key))
+
+    def exists(self, key: str) -> bool:
+        """Whether an object is stored under ``key``."""
+        return self.get_object(key) is not None
+
+    def reset(self) -> None:
+        """Forget every object (in directory mode, delete the files this store wrote)."""
+        self._bucket.clear()
+        self._requests = 0
+
+    def presign_put(self, base_url: str, key: str, expires_in: int = 3600) -> str:
+        """A presigned S3 PUT URL for ``key`` on the fake."""
+        return self._presign_s3("PUT", base_url, key, expires_in)
+
+    def presign_get(
+        self, base_url: str, key: str, expires_in: int = 86_400, cdn: bool = False
+    ) -> str:
+        """A presigned S3 GET URL, or with ``cdn`` a CloudFront-style signed URL."""
+        if not cdn:
+            return self._presign_s3("GET", base_url, key, expires_in)
+        expires_at = str(int(self._clock.now()) + _check_expires(expires_in))
+        query = {
+            "Expires": expires_at,
+            "Signature": self._cdn_signature(check_key(key), expires_at, KEY_PAIR_ID),
+            "Key-Pair-Id": KEY_PAIR_ID,
+        }
+        return f"{_object_url(base_url, CDN_PREFIX, key)}?{urlencode(query, quote_via=quote)}"
+
+    # -- signing ----------------------------------------------------------------------------
+
+    def _presign_s3(self, method: str, base_url: str, key: str, expires_in: int) -> str:
+        """Build the query string an AWS SDK's presigner would, signed with our secret."""
+        signed_at = datetime.fromtimestamp(int(self._clock.now()), tz=UTC)
+        query = {
+            "X-Amz-Algorithm": ALGORITHM,
+            "X-Amz-Credential": f"{ACCESS_KEY_ID}/{signed_at:%Y%m%d}/us-east-1/s3/aws4_request",
+            "X-Amz-Date": signed_at.strftime(_AMZ_DATE),
+            "X-Amz-Expires": str(_check_expires(expires_in)),
+            "X-Amz-SignedHeaders": "host",
+        }
+        query["X-Amz-Signature"] = self._s3_signature(method, check_key(key), query)
+        return f"{_object_url(base_url, OBJECTS_PREFIX, key)}?{urlencode(query, quote_via=quote)}"
+
+    def _s3_signature(self, method: str, key: str, params: dict[str, str]) -> str:
+        """Hex HMAC-SHA256 over the method, the key and every signed query parameter."""
+        fields = [method, key, *(params[name] for name in _S3_PARAMS[:-1])]
+        return hmac.new(
+            self._secret, "\n".join(fields).encode(), hashlib.sha256
+        ).hexdigest()
+
+    def _cdn_signature(self, key: str, expires_at: str, key_pair_id: str) -> str:
+        """CloudFront-alphabet base64 of an HMAC-SHA256 over the key and expiry."""
+        message = f"CDN\n{key}\n{expires_at}\n{key_pair_id}".encode()
+        digest = hmac.new(self._secret, message, hashlib.sha256).digest()
+        return base64.b64encode(digest).decode().translate(_CDN_SAFE)
+
+    def _authorise_s3(self, request: Request, method: str, key: str) -> None:
+        """Check a presigned S3 URL the way S3 does; raise :class:`StorageError` if refused."""
+        query = request.query_params
+        present = [name for name in _S3_PARAMS if name in query]
+        if not present:
+            raise StorageError(403, "AccessDenied", "Access Denied")
+        if len(present) < len(_S3_PARAMS):
+            raise StorageError(
+                400,
+                "AuthorizationQueryParametersError",
+                "Query-string authentication version 4 requires the X-Amz-Algorithm, "
+                "X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, "
+                "and X-Amz-Expires parameters.",
+            )
+        params = {name: query[name] for name in _S3_PARAMS}
+        signed_at, expires = _parse_s3_time(
+            params["X-Amz-Date"], params["X-Amz-Expires"]
+        )
+        expected = self._s3_signature(method, key, params)
+        if not hmac.compare_digest(
+            expected.encode(), params["X-Amz-Signature"].encode()
+        ):
+            raise StorageError(
+                403,
+                "SignatureDoesNotMatch",
+                "The request signature we calculated does not match the signature you "
+                "provided. Check your key and signing method.",
+            )
+        now = self._clock.now()
+        if now > signed_at + expires:
+            raise StorageError(
+                403,
+                "AccessDenied",
+                "Request has expired",
+                [
+                    ("X-Amz-Expires", str(expires)),
+                    ("Expires", _iso(signed_at + expires)),
+                    ("ServerTime", _iso(now)),
+                ],
+            )
+
+    def _authorise_cdn(self, request: Request, key: str) -> None:
+        """Check a CloudFront canned-policy URL; CloudFront says little about why it refuses."""
+        query = request.query_params
+        if "Key-Pair-Id" not in query:
+            raise StorageError(
+                403, "MissingKey", "Missing Key-Pair-Id query parameter or cookie value"
+            )
+        if query["Key-Pair-Id"] != KEY_PAIR_ID:
+            raise StorageError(403, "InvalidKey", "Unknown Key")
+        expires_at, signature = query.get("Expires", ""), query.get("Signature", "")
+        expected = self._cdn_signature(key, expires_at, KEY_PAIR_ID)
+        if (
+            not expires_at.isdigit()
+            or not hmac.compare_digest(expected.encode(), signature.encode())
+            or self._clock.now() > int(expires_at)
+        ):
+            raise StorageError(403, "AccessDenied", "Access denied")
+
+    # -- HTTP -------------------------------------------------------------------------------
+
+    def routes(self) -> list[Route]:
+        """The bucket's ASGI routes: ``/_objects/{key}`` (S3) and ``/_cdn/{key}`` (CloudFront)."""
+        return [
+            Route(
+                OBJECTS_PREFIX + "{key:path}", self._serve_s3, name="object_store.s3"
+            ),
+            Route(CDN_PREFIX + "{key:path}", self._serve_cdn, name="object_store.cdn"),
+        ]
+
+    async def _serve_s3(self, request: Request) -> Response:
+        """PUT, GET or HEAD an object through a presigned S3 URL."""
+        key = request.path_params["key"]
+        self._requests += 1
+        request_id = f"{self._requests:016X}"
+        try:
+            if request.method == "PUT":
+                return await self._upload(request, key, request_id)
+            if request.method in ("GET", "HEAD"):
+                # HEAD is accepted with a GET signature so clients can size a download first
+                # (real S3 signs the verb, so there HEAD needs its own URL).
+                self._authorise_s3(request, "GET", key)
+                return self._download(request, key, request_id)
+            raise StorageError(
+                405,
+                "MethodNotAllowed",
+                "The specified method is not allowed against this resource.",
+                [("Method", request.method), ("ResourceType", "OBJECT")],
+            )
+        except StorageError as error:
+            return _error_response(
+                request, error, [("Key", key), ("RequestId", request_id)]
+            )
+
+    async def _serve_cdn(self, request: Request) -> Response:
+        """GET or HEAD an object through a CloudFront-style signed URL."""
+        key = request.path_params["key"]
+        try:
+            if request.method not in ("GET", "HEAD"):
+                raise StorageError(
+                    405, "MethodNotAllowed", "This distribution is read-only."
+                )
+            self._authorise_cdn(request, key)
+            return self._download(request, key, request_id=None)
+        except StorageError as error:
+            return _error_response(request, error, [])
+
+    async def _upload(self, request: Request, key: str, request_id: str) -> Response:
+        """Store a PUT body, refusing it once it passes ``max_bytes`` without reading the rest."""
+        self._authorise_s3(request, "PUT", key)
+        self._refuse_second_upload(key)
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            raise self._too_large(int(declared))
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > self.max_bytes:
+                raise self._too_large(None)
+        self._refuse_second_upload(key)  # a concurrent PUT may have finished meanwhile
+        content_type = request.headers.get("content-type") or DEFAULT_CONTENT_TYPE
+        stored = self.put_object(key, bytes(body), content_type)
+        if self.on_upload is not None:
+            self.on_upload(key, stored)
+        return Response(headers={"ETag": stored.etag, "x-amz-request-id": request_id})
+
+    def _refuse_second_upload(self, key: str) -> None:
+        """Presigned upload URLs here are single-use per key.
+
+        Real S3 would overwrite. Topview hands out a fresh fileId and URL for every upload, so a
+        second PUT means a client re-used a credential for another file (or retried after
+        success); refusing it surfaces that bug, and keeps an uploaded file immutable once
+        /v1/upload/check has vouched for it.
+        """
+        if self._bucket.get(key) is not None:
+            raise StorageError(403, "AccessDenied", "Access Denied")
+
+    def _too_large(self, proposed: int | None) -> StorageError:
+        """S3's refusal of a body over the size limit."""
+        details = [("ProposedSize", str(proposed))] if proposed is not None else []
+        details.append(("MaxSizeAllowed", str(self.max_bytes)))
+        return StorageError(
+            400,
+            "EntityTooLarge",
+            "Your proposed upload exceeds the maximum allowed size",
+            details,
+        )
+
+    def _download(self, request: Request, key: str, request_id: str | None) -> Response:
+        """The object's bytes (or only its headers for HEAD)."""
+        stored = self._bucket.get(key)
+        if stored is None:
+            raise StorageError(404, "NoSuchKey", "The specified key does not exist.")
+        headers = {
+            "Content-Type": stored.content_type,
+            "Content-Length": str(stored.size),
+            "ETag": stored.etag,
+            "Last-Modified": formatdate(stored.uploaded_at, usegmt=True),
+        }
+        if request_id is not None:
+            headers["x-amz-request-id"] = request_id
+        body = b"" if request.method == "HEAD" else stored.data
+        return Response(body, headers=headers)
+
+
+class _Bucket(Protocol):
+    """Where object bytes and metadata live."""
+
+    def get(self, key: str) -> StoredObject | None:
+        """The object under ``key``, or None."""
+
+    def put(self, key: str, stored: StoredObject) -> None:
+        """Store or replace the object under ``key``."""
+
+    def clear(self) -> None:
+        """Drop every object."""
+
+
+class _MemoryBucket:
+    """Objects in a dict, gone with the process."""
+
+    __slots__ = ("_objects",)
+
+    def __init__(self) -> None:
+        self._objects: dict[str, StoredObject] = {}
+
+    def get(self, key: str) -> StoredObject | None:
+        """The object under ``key``, or None."""
+        return self._objects.get(key)
+
+    def put(self, key: str, stored: StoredObject) -> None:
+        """Store or replace the object under ``key``."""
+        self._objects[key] = stored
+
+    def clear(self) -> None:
+        """Drop every object."""
+        self._objects.clear()
+
+
+class _DirectoryBucket:
+    """Object bytes at ``<root>/<key>``, metadata at ``<root>/.meta/<key>.json``."""
+
+    __slots__ = ("_root",)
+
+    def __init__(self, root: Path) -> None:
+        self._root = root
+        (root / ".tmp").mkdir(parents=True, exist_ok=True)
+
+    def get(self, key: str) -> StoredObject | None:
+        """Read the object back from disk, or None."""
+        data_path, meta_path = self._paths(key)
+        if not meta_path.is_file() or not data_path.is_file():
+            return None
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        data = data_path.read_bytes()
+        return StoredObject(
+            data,
+            str(meta["content_type"]),
+            str(meta["etag"]),
+            len(data),
+            float(meta["uploaded_at"]),
+        )
+
+    def put(self, key: str, stored: StoredObject) -> None:
+        """Write bytes then metadata, each atomically, so readers never see half an object."""
+        data_path, meta_path = self._paths(key)
+        meta = {
+            "content_type": stored.content_type,
+            "etag": stored.etag,
+            "uploaded_at": stored.uploaded_at,
+        }
+        try:
+            self._write(data_path, stored.data)
+            self._write(meta_path, json.dumps(meta).encode())
+        except (NotADirectoryError, IsADirectoryError, FileExistsError) as error:
+            # 'a' and 'a/b' cannot both be files; S3 keys can, this layout cannot.
+            raise StorageError(
+                400, "InvalidArgument", "Key clashes with another key's path on disk."
+            ) from error
+
+    def clear(self) -> None:
+        """Delete the objects this bucket wrote, then any directories left empty."""
+        meta_root = self._root / ".meta"
+        for meta_path in sorted(meta_root.rglob("*.json")):
+            key = meta_path.relative_to(meta_root).as_posix().removesuffix(".json")
+            (self._root / key).unlink(missing_ok=True)
+            meta_path.unlink()
+        for folder in sorted(
+            (p for p in self._root.rglob("*") if p.is_dir()), reverse=True
+        ):
+            if folder.name != ".tmp" and not any(folder.iterdir()):
+                folder.rmdir()
+
+    def _paths(self, key: str) -> tuple[Path, Path]:
+        """Where the bytes and the metadata of ``key`` live."""
+        check_key(key)
+        return self._root / key, self._root / ".meta" / f"{key}.json"
+
+    def _write(self, path: Path, data: bytes) -> None:
+        """Write through a temporary file in the same directory tree, then rename."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=self._root / ".tmp")
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(temporary, path)
+
+
+def _object_url(base_url: str, prefix: str, key: str) -> str:
+    """``{base_url}{prefix}{key}`` with the key percent-encoded as S3 encodes it."""
+    return f"{base_url.rstrip('/')}{prefix}{quote(check_key(key), safe='/')}"
+
+
+def _check_expires(expires_in: int) -> int:
+    """Lifetimes S3 would accept for a presigned URL: one second to a week."""
+    if not 1 <= expires_in <= MAX_EXPIRES:
+        raise ValueError(f"expires_in must be between 1 and {MAX_EXPIRES} seconds")
+    return expires_in
+
+
+def _parse_s3_time(amz_date: str, expires: str) -> tuple[float, int]:
+    """Parse X-Amz-Date and X-Amz-Expires, with S3's complaints when malformed."""
+    try:
+        signed_at = (
+            datetime.strptime(amz_date, _AMZ_DATE).replace(tzinfo=UTC).timestamp()
+        )
+    except ValueError:
+        raise StorageError(
+            400,
+            "AuthorizationQueryParametersError",
+            "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"",
+        ) from None
+    if not expires.isdigit() or not expires.isascii():
+        raise StorageError(
+            400, "AuthorizationQueryParametersError", "X-Amz-Expires should be a number"
+        )
+    if int(expires) > MAX_EXPIRES:
+        raise StorageError(
+            400,
+            "AuthorizationQueryParametersError",
+            f"X-Amz-Expires must be less than a week (in seconds) that is; {MAX_EXPIRES}",
+        )
+    return signed_at, int(expires)
+
+
+def _iso(timestamp: float) -> str:
+    """S3's timestamp format in error bodies."""
+    return datetime.fromtimestamp(int(timestamp), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _error_response(
+    request: Request, error: StorageError, fields: Sequence[tuple[str, str]]
+) -> Response:
+    """The one place an error becomes S3's XML body (no body for HEAD, as S3 does)."""
+    elements = [
+        ("Code", error.code),
+        ("Message", error.message),
+        *error.details,
+        *fields,
+    ]
+    xml = "".join(f"<{name}>{escape(value)}</{name}>" for name, value in elements)
+    body = f'<?xml version="1.0" encoding="UTF-8"?>\n<Error>{xml}</Error>'.encode()
+    headers = {"Content-Type": "application/xml"}
+    if request.method == "HEAD":
+        headers["Content-Length"] = str(len(body))
+        body = b""
+    return Response(body, status_code=error.status, headers=headers)

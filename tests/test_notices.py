@@ -1,0 +1,624 @@
+"""Callback delivery against a real local HTTP receiver, with virtual time moved by the tests."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from mock_server.clock import Clock
+from mock_server.notices import (
+    DeliveryPolicy,
+    NoticeDelivery,
+    NoticeDispatcher,
+    build_notice_body,
+    check_notice_url,
+)
+
+UID = "NsDAaOPF4jLu"
+NOTICE_UUID = "d7ab437f2aa24ed2846486a001376c3a"
+TASK_ID = "1a019a9be0cd4d79838671e53af2c20d"
+VIDEO = "https://aigc.s3.amazonaws.com/analyzed_video/task/export/487a84446461405088b751861d497dfd"
+# The query-task result of the documented example (seed 002), as the task store would hold it.
+QUERY_RESULT: dict[str, Any] = {
+    "taskId": TASK_ID,
+    "status": "success",
+    "errorMsg": None,
+    "previewVideos": [
+        {
+            "scriptId": 0,
+            "status": "success",
+            "title": None,
+            "description": None,
+            "videoUrl": f"{VIDEO}_topview.ai.mp4",
+            "coverUrl": f"{VIDEO}.jpg",
+            "videoDuration": 36096000,
+        }
+    ],
+}
+# The "result" string of the documented callback, byte for byte.
+DOCUMENTED_RESULT = (
+    '{"previewVideos":[{"coverUrl":"' + VIDEO + '.jpg","scriptId":0,"status":"success",'
+    '"videoDuration":36096000,"videoUrl":"' + VIDEO + '_topview.ai.mp4"}],'
+    '"status":"success","taskId":"' + TASK_ID + '"}'
+)
+
+
+def notice(task_id: str = TASK_ID, uuid: str = NOTICE_UUID) -> dict[str, str]:
+    """A success notice for the documented M2V preview example."""
+    result = {**QUERY_RESULT, "taskId": task_id}
+    return build_notice_body(uuid, "M2V_PREVIEW", task_id, "success", None, result)
+
+
+# --------------------------------------------------------------------------- the receiver
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """One callback as the receiver saw it."""
+
+    headers: dict[str, str]
+    body: dict[str, Any]
+
+
+Reply = Callable[[Received], Awaitable[Response]]
+
+
+class Receiver:
+    """A callback endpoint answering with ``replies`` in turn (the last one repeats)."""
+
+    def __init__(self, *replies: Reply) -> None:
+        self.replies = list(replies) or [ack]
+        self.received: list[Received] = []
+        self.release = asyncio.Event()  # ends every hang()
+        self.app = Starlette(routes=[Route("/notice", self.handle, methods=["POST"])])
+
+    async def handle(self, request: Request) -> Response:
+        """Record the callback and answer with the scripted reply."""
+        received = Received(dict(request.headers), await request.json())
+        self.received.append(received)
+        reply = self.replies[min(len(self.received), len(self.replies)) - 1]
+        return await reply(received)
+
+    def hang(self) -> Reply:
+        """A reply that waits until the test sets ``release``, then acknowledges."""
+
+        async def hanging(received: Received) -> Response:
+            await self.release.wait()
+            return await ack(received)
+
+        return hanging
+
+
+async def ack(received: Received) -> Response:
+    """The documented acknowledgement."""
+    return JSONResponse(
+        {
+            "code": "200",
+            "message": "Success",
+            "result": {
+                "uuid": received.body["uuid"],
+                "topviewUid": received.headers["topview-uid"],
+                "result": received.body["status"],
+            },
+        }
+    )
+
+
+def status(code: int) -> Reply:
+    """A reply with HTTP status ``code`` and a Topview-looking error body."""
+
+    async def reply(received: Received) -> Response:
+        return JSONResponse({"code": str(code), "message": "oops"}, status_code=code)
+
+    return reply
+
+
+def acked_with(**changes: Any) -> Reply:
+    """The acknowledgement with some fields of ``result`` (or ``code``) replaced."""
+
+    async def reply(received: Received) -> Response:
+        body = json.loads(bytes((await ack(received)).body))
+        body["code"] = changes.pop("code", body["code"])
+        body["result"].update(changes)
+        return JSONResponse(body)
+
+    return reply
+
+
+async def not_json(received: Received) -> Response:
+    """A 200 reply that is not an acknowledgement at all."""
+    return PlainTextResponse("OK")
+
+
+def listening_socket() -> socket.socket:
+    """A loopback socket already listening, so clients can connect before the server runs."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    return sock
+
+
+def receiver_server(receiver: Receiver) -> uvicorn.Server:
+    """A uvicorn server for ``receiver`` (the port comes from the socket passed to it)."""
+    config = uvicorn.Config(
+        receiver.app,
+        log_level="warning",
+        lifespan="off",
+        ws="none",
+        timeout_graceful_shutdown=1,
+    )
+    return uvicorn.Server(config)
+
+
+def url_of(sock: socket.socket) -> str:
+    """The noticeUrl served on ``sock``."""
+    return f"http://127.0.0.1:{sock.getsockname()[1]}/notice"
+
+
+@asynccontextmanager
+async def serving(receiver: Receiver) -> AsyncIterator[str]:
+    """Run ``receiver`` in this event loop on a free port; yields its noticeUrl."""
+    sock = listening_socket()
+    server = receiver_server(receiver)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    deadline = asyncio.get_running_loop().time() + 5
+    # Poll for readiness rather than waiting a fixed time.
+    while not server.started and not task.done():
+        assert asyncio.get_running_loop().time() < deadline, "receiver did not start"
+        await asyncio.sleep(0.001)
+    try:
+        yield url_of(sock)
+    finally:
+        receiver.release.set()
+        server.should_exit = True
+        await task
+        sock.close()
+
+
+@contextmanager
+def serving_in_thread(receiver: Receiver) -> Iterator[str]:
+    """Run ``receiver`` in a background thread with its own loop; yields its noticeUrl."""
+    # Connections queue in the socket's backlog until uvicorn starts accepting them.
+    sock = listening_socket()
+    server = receiver_server(receiver)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, daemon=True
+    )
+    thread.start()
+    try:
+        yield url_of(sock)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=5)
+        sock.close()
+
+
+def closed_port_url() -> str:
+    """A loopback noticeUrl where nothing listens."""
+    sock = listening_socket()
+    url = url_of(sock)
+    sock.close()
+    return url
+
+
+# ----------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Async tests run on asyncio: the dispatcher spawns asyncio tasks."""
+    return "asyncio"
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """A manual clock that only the test moves."""
+    return Clock()
+
+
+Factory = Callable[..., NoticeDispatcher]
+
+
+@pytest.fixture
+async def dispatchers(clock: Clock) -> AsyncIterator[Factory]:
+    """Make dispatchers on ``clock`` with a policy built from keyword arguments; closes them."""
+    made: list[NoticeDispatcher] = []
+
+    def make(
+        transport: httpx.AsyncBaseTransport | None = None, **policy: Any
+    ) -> NoticeDispatcher:
+        made.append(
+            NoticeDispatcher(clock, DeliveryPolicy(**policy), transport=transport)
+        )
+        return made[-1]
+
+    yield make
+    for dispatcher in made:
+        await dispatcher.aclose()
+
+
+def states(*deliveries: NoticeDelivery) -> list[str]:
+    """The state of each delivery (a list, so mypy does not narrow it across awaits)."""
+    return [delivery.state for delivery in deliveries]
+
+
+def errors(delivery: NoticeDelivery) -> list[str | None]:
+    """The error of every attempt of ``delivery``."""
+    return [attempt.error for attempt in delivery.attempts]
+
+
+# --------------------------------------------------------------------------------- tests
+
+
+def test_notice_body_matches_the_documented_example() -> None:
+    """The body's result is the query result as a compact, sorted JSON string without nulls."""
+    body = notice()
+    assert body == {
+        "uuid": NOTICE_UUID,
+        "bizType": "M2V_PREVIEW",
+        "taskId": TASK_ID,
+        "status": "success",
+        "errorMsg": "",
+        "result": DOCUMENTED_RESULT,
+    }
+    failed = build_notice_body("u", "SCRAPER", "t", "fail", "boom", {"a": None})
+    assert (failed["status"], failed["errorMsg"], failed["result"]) == (
+        "fail",
+        "boom",
+        "{}",
+    )
+    with pytest.raises(ValueError, match="status"):
+        build_notice_body("u", "SCRAPER", "t", "done", None, {})
+
+
+def test_retry_delays_grow_exponentially_up_to_the_cap() -> None:
+    """Default schedule: 5, 10, 20 ... virtual seconds, never more than max_delay."""
+    policy = DeliveryPolicy()
+    assert [policy.delay_after(n) for n in range(1, 9)] == [
+        5,
+        10,
+        20,
+        40,
+        80,
+        160,
+        320,
+        600,
+    ]
+    assert policy.delay_after(10_000) == 600
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("ftp://127.0.0.1/notice", "noticeUrl must use http or https"),
+        ("127.0.0.1:8080/notice", "noticeUrl must use http or https"),
+        ("http:///notice", "noticeUrl must have a host"),
+        (
+            "http://user:pw@127.0.0.1/notice",
+            "noticeUrl must not contain user credentials",
+        ),
+        ("http://127.0.0.1:99999/notice", "noticeUrl has an invalid port"),
+        (
+            "http://127.0.0.1/a b",
+            "noticeUrl must not contain whitespace or control characters",
+        ),
+        ("http://127.0.0.1/" + "a" * 1024, "noticeUrl must be at most 1024 characters"),
+        (
+            "http://10.1.2.3/notice",
+            "noticeUrl host '10.1.2.3' is not allowed; allowed: localhost, 127.0.0.0/8, ::1",
+        ),
+        ("http://127.0.0.1:8080/notice", None),
+        ("https://127.9.9.9/notice", None),
+        ("http://LOCALHOST/notice", None),
+        ("http://[::1]:8080/notice", None),
+    ],
+)
+def test_check_notice_url(url: str, problem: str | None) -> None:
+    """Each rule names the noticeUrl field; loopback is allowed by default."""
+    assert check_notice_url(url, DeliveryPolicy()) == problem
+
+
+@pytest.mark.parametrize(
+    ("allowed", "url", "ok"),
+    [
+        (("hooks.test",), "https://Hooks.Test/cb", True),
+        (("hooks.test",), "https://other.test/cb", False),
+        (("*.example.test",), "http://a.b.example.test/cb", True),
+        (("10.0.0.0/8",), "http://10.1.2.3/cb", True),
+        (("*",), "http://203.0.113.9/cb", True),
+    ],
+)
+def test_allowed_hosts_extend_the_loopback_default(
+    allowed: tuple[str, ...], url: str, ok: bool
+) -> None:
+    """Names, wildcards, networks and "*" widen the allow-list."""
+    assert (check_notice_url(url, DeliveryPolicy(allowed_hosts=allowed)) is None) is ok
+
+
+@pytest.mark.anyio
+async def test_success_delivery(clock: Clock, dispatchers: Factory) -> None:
+    """The receiver gets the documented body and headers, and the ack is recorded."""
+    receiver = Receiver(ack)
+    async with serving(receiver) as url:
+        dispatcher = dispatchers()
+        delivery = dispatcher.enqueue(UID, url, notice())
+        await dispatcher.drain()
+    [got] = receiver.received
+    assert got.headers["topview-uid"] == UID
+    assert got.headers["content-type"] == "application/json"
+    assert {k: v for k, v in got.body.items() if k != "result"} == {
+        "uuid": NOTICE_UUID,
+        "bizType": "M2V_PREVIEW",
+        "taskId": TASK_ID,
+        "status": "success",
+        "errorMsg": "",
+    }
+    assert got.body["result"] == DOCUMENTED_RESULT
+    assert json.loads(got.body["result"]) == {
+        "taskId": TASK_ID,
+        "status": "success",
+        "previewVideos": [
+            {k: v for k, v in QUERY_RESULT["previewVideos"][0].items() if v is not None}
+        ],
+    }
+    assert delivery.state == "delivered"
+    [attempt] = delivery.attempts
+    assert (attempt.number, attempt.at, attempt.http_status) == (1, clock.now(), 200)
+    assert (
+        attempt.acknowledged
+        and attempt.error is None
+        and NOTICE_UUID in attempt.response_text
+    )
+    shown = json.loads(json.dumps(delivery.to_json()))
+    assert (
+        shown["state"] == "delivered" and shown["attempts"][0]["acknowledged"] is True
+    )
+    assert dispatcher.journal(uid=UID, task_id=TASK_ID) == [delivery]
+    assert dispatcher.journal(uid="someone-else") == [] and dispatcher.pending() == []
+
+
+@pytest.mark.anyio
+async def test_500_then_200_is_retried_only_after_the_backoff(
+    clock: Clock, dispatchers: Factory
+) -> None:
+    """The second attempt waits for the clock to reach the first delay, not a moment less."""
+    receiver = Receiver(status(500), ack)
+    async with serving(receiver) as url:
+        dispatcher = dispatchers(first_delay=5)
+        start = clock.now()
+        delivery = dispatcher.enqueue(UID, url, notice())
+        await dispatcher.drain()
+        assert (delivery.state, delivery.next_attempt_at) == ("pending", start + 5)
+        clock.advance(4)
+        await dispatcher.drain()
+        assert len(receiver.received) == 1 and dispatcher.pending() == [delivery]
+        clock.advance(1)
+        await dispatcher.drain()
+    assert len(receiver.received) == 2
+    assert delivery.state == "delivered" and delivery.next_attempt_at is None
+    assert [(a.number, a.at, a.http_status) for a in delivery.attempts] == [
+        (1, start, 500),
+        (2, start + 5, 200),
+    ]
+    assert errors(delivery) == ["HTTP 500", None]
+    assert '"code":"500"' in delivery.attempts[0].response_text
+
+
+@pytest.mark.anyio
+async def test_receiver_down_until_attempts_run_out(
+    clock: Clock, dispatchers: Factory
+) -> None:
+    """Refused connections are retried at 5, 10, 20 virtual seconds, then the delivery fails."""
+    dispatcher = dispatchers(max_attempts=4, first_delay=5)
+    start = clock.now()
+    delivery = dispatcher.enqueue(UID, closed_port_url(), notice())
+    await dispatcher.drain()
+    for delay in (5, 10, 20):
+        clock.advance(delay - 1)
+        await dispatcher.drain()
+        assert delivery.state == "pending"
+        attempts = len(delivery.attempts)
+        clock.advance(1)
+        await dispatcher.drain()
+        assert len(delivery.attempts) == attempts + 1
+    assert delivery.state == "failed" and delivery.next_attempt_at is None
+    assert [a.at - start for a in delivery.attempts] == [0, 5, 15, 35]
+    assert all(a.http_status is None and not a.acknowledged for a in delivery.attempts)
+    assert all(error and "Connect" in error for error in errors(delivery))
+    clock.advance(10_000)
+    await dispatcher.drain()
+    assert len(delivery.attempts) == 4 and dispatcher.journal() == [delivery]
+
+
+@pytest.mark.anyio
+async def test_a_hanging_receiver_times_out(dispatchers: Factory) -> None:
+    """An attempt is cut off after attempt_timeout real seconds and counts as failed."""
+    receiver = Receiver()
+    receiver.replies = [receiver.hang()]
+    async with serving(receiver) as url:
+        dispatcher = dispatchers(attempt_timeout=0.2, max_attempts=1)
+        delivery = dispatcher.enqueue(UID, url, notice())
+        await dispatcher.drain()
+    assert delivery.state == "failed"
+    assert errors(delivery) == ["timed out after 0.2 s"]
+    assert delivery.attempts[0].duration_ms >= 150
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("reply", "error"),
+    [
+        (acked_with(uuid="0" * 32), "acknowledgement uuid '" + "0" * 32),
+        (acked_with(code="500"), "acknowledgement code is '500', expected '200'"),
+        (acked_with(code=200), "acknowledgement code is 200, expected '200'"),
+        (acked_with(topviewUid="nobody"), "acknowledgement topviewUid 'nobody'"),
+        (acked_with(result="ok"), "acknowledgement result is 'ok'"),
+        (not_json, "acknowledgement is not JSON"),
+    ],
+)
+async def test_a_wrong_acknowledgement_is_a_failed_attempt(
+    dispatchers: Factory, reply: Reply, error: str
+) -> None:
+    """HTTP 200 is not enough: the reply must be the documented envelope echoing the uuid."""
+    receiver = Receiver(reply)
+    async with serving(receiver) as url:
+        dispatcher = dispatchers(max_attempts=1)
+        delivery = dispatcher.enqueue(UID, url, notice())
+        await dispatcher.drain()
+    assert delivery.state == "failed"
+    [attempt] = delivery.attempts
+    assert attempt.http_status == 200 and not attempt.acknowledged
+    assert attempt.error is not None and attempt.error.startswith(error)
+
+
+@pytest.mark.anyio
+async def test_deliver_twice_sends_the_same_notice_again(dispatchers: Factory) -> None:
+    """Aid for idempotent receivers: a delivered notice arrives a second time, same uuid."""
+    receiver = Receiver(ack)
+    async with serving(receiver) as url:
+        dispatcher = dispatchers(deliver_twice=True)
+        first = dispatcher.enqueue(UID, url, notice())
+        await dispatcher.drain()
+    assert [r.body for r in receiver.received] == [notice(), notice()]
+    [original, twin] = dispatcher.journal()
+    assert original is first and twin.duplicate_of == first.id
+    assert (original.state, twin.state) == ("delivered", "delivered")
+
+
+@pytest.mark.anyio
+async def test_extra_delay_makes_delivery_late(
+    clock: Clock, dispatchers: Factory
+) -> None:
+    """Aid: the first attempt waits extra_delay virtual seconds after the task finished."""
+    receiver = Receiver(ack)
+    async with serving(receiver) as url:
+        dispatcher = dispatchers(extra_delay=30)
+        delivery = dispatcher.enqueue(UID, url, notice())
+        await dispatcher.drain()
+        clock.advance(29)
+        await dispatcher.drain()
+        assert receiver.received == [] and states(delivery) == ["pending"]
+        clock.advance(1)
+        await dispatcher.drain()
+    assert len(receiver.received) == 1 and states(delivery) == ["delivered"]
+
+
+@pytest.mark.anyio
+async def test_shuffle_sends_a_window_of_notices_in_reverse(
+    clock: Clock, dispatchers: Factory
+) -> None:
+    """Aid: notices finished within the window are held, then sent newest first."""
+    receiver = Receiver(ack)
+    async with serving(receiver) as url:
+        dispatcher = dispatchers(shuffle_window=10)
+        for task_id in ("a" * 32, "b" * 32, "c" * 32):
+            dispatcher.enqueue(UID, url, notice(task_id=task_id, uuid=task_id))
+            await dispatcher.drain()
+            clock.advance(3)
+        assert receiver.received == [] and len(dispatcher.pending()) == 3
+        clock.advance(1)  # 12 s after the first: the window closed at 10 s
+        await dispatcher.drain()
+    assert [r.body["taskId"][0] for r in receiver.received] == ["c", "b", "a"]
+    assert all(d.state == "delivered" for d in dispatcher.journal())
+
+
+@pytest.mark.anyio
+async def test_a_refused_host_is_never_contacted(dispatchers: Factory) -> None:
+    """A noticeUrl outside the allow-list is journalled as refused; no request is made."""
+    sent: list[httpx.Request] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200)
+
+    dispatcher = dispatchers(transport=httpx.MockTransport(record))
+    url = "http://10.1.2.3:8080/notice"
+    delivery = dispatcher.enqueue(UID, url, notice())
+    await dispatcher.drain()
+    assert delivery.state == "refused" and delivery.attempts == [] and sent == []
+    assert delivery.refused_reason == check_notice_url(url, dispatcher.policy)
+    assert delivery.refused_reason is not None and "'10.1.2.3' is not allowed" in (
+        delivery.refused_reason
+    )
+    assert dispatcher.journal() == [delivery] and dispatcher.pending() == []
+
+
+@pytest.mark.anyio
+async def test_a_slow_receiver_does_not_delay_a_fast_one(dispatchers: Factory) -> None:
+    """Each delivery is its own task: the fast one is acknowledged while the slow one hangs."""
+    slow_receiver, fast_receiver = Receiver(), Receiver(ack)
+    slow_receiver.replies = [slow_receiver.hang()]
+    async with serving(slow_receiver) as slow_url, serving(fast_receiver) as fast_url:
+        dispatcher = dispatchers()
+        slow = dispatcher.enqueue(UID, slow_url, notice(uuid="1" * 32))
+        fast = dispatcher.enqueue(UID, fast_url, notice(uuid="2" * 32))
+        await dispatcher.settle(fast.id)
+        assert states(fast, slow) == ["delivered", "delivering"] and slow.attempts == []
+        slow_receiver.release.set()
+        await dispatcher.drain()
+    assert states(fast, slow) == ["delivered", "delivered"]
+
+
+@pytest.mark.anyio
+async def test_replaying_a_failed_delivery(clock: Clock, dispatchers: Factory) -> None:
+    """Replay sends the same notice again as a new delivery; the failed one stays as it was."""
+    receiver = Receiver(status(503), ack)
+    async with serving(receiver) as url:
+        dispatcher = dispatchers(max_attempts=1)
+        failed = dispatcher.enqueue(UID, url, notice())
+        await dispatcher.drain()
+        assert failed.state == "failed"
+        clock.advance(60)
+        replayed = dispatcher.replay(failed.id)
+        await dispatcher.drain()
+    assert replayed.replay_of == failed.id and replayed.body == failed.body
+    assert replayed.state == "delivered" and replayed.attempts[0].at == clock.now()
+    assert failed.state == "failed" and len(failed.attempts) == 1
+    assert [r.body["uuid"] for r in receiver.received] == [NOTICE_UUID, NOTICE_UUID]
+    assert (
+        dispatcher.get(replayed.id) is replayed and dispatcher.get("dlv-999999") is None
+    )
+    with pytest.raises(KeyError):
+        dispatcher.replay("dlv-999999")
+
+
+def test_without_a_loop_deliveries_wait_for_run_pending_sync() -> None:
+    """Sync callers: advance() only makes attempts due; run_pending_sync() sends them."""
+    clock = Clock()
+    receiver = Receiver(status(500), ack)
+    with serving_in_thread(receiver) as url:
+        dispatcher = NoticeDispatcher(clock, DeliveryPolicy(first_delay=5))
+        delivery = dispatcher.enqueue(UID, url, notice())
+        assert receiver.received == [] and states(delivery) == ["pending"]
+        dispatcher.run_pending_sync()
+        assert len(receiver.received) == 1 and states(delivery) == ["pending"]
+        clock.advance(5)  # due now, but with no running loop nothing is sent yet
+        assert len(receiver.received) == 1
+        dispatcher.run_pending_sync()
+    assert len(receiver.received) == 2 and states(delivery) == ["delivered"]
+    assert errors(delivery) == ["HTTP 500", None]
+
+
+def test_the_journal_is_bounded_but_never_drops_unfinished_deliveries() -> None:
+    """Beyond journal_limit the oldest finished deliveries go; pending ones stay."""
+    dispatcher = NoticeDispatcher(Clock(), DeliveryPolicy(journal_limit=2))
+    waiting = dispatcher.enqueue(UID, "http://127.0.0.1:9/notice", notice())
+    refused = [dispatcher.enqueue(UID, "http://10.1.2.3/n", notice()) for _ in range(3)]
+    assert dispatcher.journal() == [waiting, refused[-1]]
+    dispatcher.reset()
+    assert dispatcher.journal() == [] and dispatcher.pending() == []
