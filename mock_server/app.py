@@ -82,6 +82,7 @@ def endpoint(mock: TopviewMock, op: Operation, handler: Handler) -> Callable[[Re
     async def serve(request: Request) -> Response:
         try:
             mock.engine.settle()
+            await mock.faults.before(op, request)  # forced codes, statuses, latency, dropped connections
             call = await prepare(mock, op, request)
             result = await handler(mock, call)
             cdn = call.query.get("needCloudFrontUrl") is True
@@ -89,7 +90,9 @@ def endpoint(mock: TopviewMock, op: Operation, handler: Handler) -> Callable[[Re
             status = 200
         except TopviewError as error:  # the one place errors become envelopes
             payload, status = envelope(None, error.code, error.message), error.http_status
-        return JSONResponse(payload, status_code=status)
+        response = JSONResponse(payload, status_code=status)
+        mock.journal.record(op, request, payload, status)
+        return response
 
     return serve
 

@@ -13,8 +13,10 @@ from .config import MockConfig
 from .contract import Contract
 from .engine import Engine, Policies, describe
 from .errors import TopviewError, bad_value
+from .faults import Faults
 from .groups import Table, TaskKind
 from .handlers import query_result
+from .journal import Journal
 from .lookups import Lookups
 from .media_rules import NAMED_CHECKS
 from .notices import DeliveryPolicy, NoticeDispatcher, build_notice_body, check_notice_url
@@ -45,6 +47,8 @@ class TopviewMock:
         )
         self.store.on_upload = lambda key, stored: receive_upload(self, key, stored.data)
         self.notices = NoticeDispatcher(self.clock, DeliveryPolicy())
+        self.faults = Faults()
+        self.journal = Journal()
         self.engine.on_finish(self._finished)
         for operation in self.contract:
             validate_rules(operation, NAMED_CHECKS)
@@ -149,4 +153,6 @@ class TopviewMock:
             self.clock.reset()
             self.store.reset()
             self.notices.reset()
+            self.faults.reset()
+            self.journal.reset()
             self.state.credit_overrides.clear()

@@ -53,25 +53,18 @@ class DeliveryPolicy:
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
-        if (
-            min(self.first_delay, self.max_delay, self.extra_delay, self.shuffle_window)
-            < 0
-        ):
+        if min(self.first_delay, self.max_delay, self.extra_delay, self.shuffle_window) < 0:
             raise ValueError("delays must not be negative")
         if self.backoff < 1:
             raise ValueError("backoff must be at least 1")
         if self.attempt_timeout <= 0:
             raise ValueError("attempt_timeout must be positive")
         if self.journal_limit < 1 or self.response_excerpt < 0:
-            raise ValueError(
-                "journal_limit must be positive and response_excerpt not negative"
-            )
+            raise ValueError("journal_limit must be positive and response_excerpt not negative")
         hosts = tuple(h.strip().lower().rstrip(".") for h in self.allowed_hosts)
         object.__setattr__(self, "allowed_hosts", hosts)
         networks = tuple(_network(h) for h in (*LOOPBACK_HOSTS, *hosts))
-        object.__setattr__(
-            self, "_networks", tuple(n for n in networks if n is not None)
-        )
+        object.__setattr__(self, "_networks", tuple(n for n in networks if n is not None))
 
     def delay_after(self, attempt_number: int) -> float:
         """Virtual seconds between attempt ``attempt_number`` failing and the next attempt."""

@@ -8,12 +8,8 @@ from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
 NoticeStatus: TypeAlias = Literal["success", "fail"]
-DeliveryState: TypeAlias = Literal[
-    "pending", "delivering", "delivered", "failed", "refused"
-]
-FINISHED_STATES: frozenset[DeliveryState] = frozenset(
-    {"delivered", "failed", "refused"}
-)
+DeliveryState: TypeAlias = Literal["pending", "delivering", "delivered", "failed", "refused"]
+FINISHED_STATES: frozenset[DeliveryState] = frozenset({"delivered", "failed", "refused"})
 NOTICE_FIELDS = ("uuid", "bizType", "taskId", "status", "errorMsg", "result")
 
 

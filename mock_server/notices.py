@@ -108,9 +108,7 @@ class NoticeDispatcher:
         testing aids (extra_delay, shuffle) do not apply to a replay. Raises KeyError if unknown.
         """
         original = self._journal[delivery_id]
-        delivery = self._record(
-            original.uid, original.url, original.body, replay_of=original.id
-        )
+        delivery = self._record(original.uid, original.url, original.body, replay_of=original.id)
         if not self._refuse(delivery):
             self._wait(delivery, self._clock.now())
             self._kick()
@@ -120,15 +118,12 @@ class NoticeDispatcher:
         """The delivery with this id, or None."""
         return self._journal.get(delivery_id)
 
-    def journal(
-        self, uid: str | None = None, task_id: str | None = None
-    ) -> list[NoticeDelivery]:
+    def journal(self, uid: str | None = None, task_id: str | None = None) -> list[NoticeDelivery]:
         """Deliveries in the order they were created, optionally only one tenant's or task's."""
         return [
             d
             for d in self._journal.values()
-            if (uid is None or d.uid == uid)
-            and (task_id is None or d.task_id == task_id)
+            if (uid is None or d.uid == uid) and (task_id is None or d.task_id == task_id)
         ]
 
     def pending(self) -> list[NoticeDelivery]:
@@ -158,9 +153,7 @@ class NoticeDispatcher:
     def run_pending_sync(self) -> None:
         """For sync callers: run due attempts to completion in a fresh event loop."""
         if _running_loop() is not None:
-            raise RuntimeError(
-                "run_pending_sync() cannot run inside an event loop; await drain()"
-            )
+            raise RuntimeError("run_pending_sync() cannot run inside an event loop; await drain()")
         asyncio.run(self._drain_in_fresh_loop())
 
     def reset(self) -> None:
@@ -254,18 +247,12 @@ class NoticeDispatcher:
     def _start_due(self) -> None:
         """Spawn a task for every attempt that is due (needs a running loop)."""
         now = self._clock.now()
-        if (
-            self._held
-            and self._window_closes_at is not None
-            and now >= self._window_closes_at
-        ):
+        if self._held and self._window_closes_at is not None and now >= self._window_closes_at:
             batch = list(reversed(self._held))
             self._held.clear()
             self._window_closes_at = None
             self._spawn(batch)
-        due = sorted(
-            (d for d in self._waiting.values() if _due_time(d) <= now), key=_due_time
-        )
+        due = sorted((d for d in self._waiting.values() if _due_time(d) <= now), key=_due_time)
         for delivery in due:
             self._spawn([delivery])
 
@@ -314,23 +301,17 @@ class NoticeDispatcher:
         if attempt.acknowledged:
             delivery.state = "delivered"
             if self.policy.deliver_twice and delivery.duplicate_of is None:
-                twin = self._record(
-                    delivery.uid, delivery.url, delivery.body, duplicate_of=delivery.id
-                )
+                twin = self._record(delivery.uid, delivery.url, delivery.body, duplicate_of=delivery.id)
                 self._wait(twin, self._clock.now())
         elif attempt.number >= self.policy.max_attempts:
             delivery.state = "failed"
         else:
             self._wait(delivery, at + self.policy.delay_after(attempt.number))
 
-    async def _post(
-        self, delivery: NoticeDelivery
-    ) -> tuple[int | None, str, str | None]:
+    async def _post(self, delivery: NoticeDelivery) -> tuple[int | None, str, str | None]:
         """One HTTP exchange: (status, reply text, why it failed or None if acknowledged)."""
         timeout = self.policy.attempt_timeout
-        content = json.dumps(
-            delivery.body, ensure_ascii=False, separators=(",", ":")
-        ).encode()
+        content = json.dumps(delivery.body, ensure_ascii=False, separators=(",", ":")).encode()
         headers = {"Topview-Uid": delivery.uid, "Content-Type": "application/json"}
         try:
             # httpx's timeout bounds each phase; the outer one bounds the whole exchange.
@@ -402,8 +383,4 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
 
 def _due_time(delivery: NoticeDelivery) -> float:
     """When the delivery's next attempt is due (never, if nothing is scheduled)."""
-    return (
-        delivery.next_attempt_at
-        if delivery.next_attempt_at is not None
-        else float("inf")
-    )
+    return delivery.next_attempt_at if delivery.next_attempt_at is not None else float("inf")

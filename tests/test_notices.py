@@ -196,9 +196,7 @@ def serving_in_thread(receiver: Receiver) -> Iterator[str]:
     # Connections queue in the socket's backlog until uvicorn starts accepting them.
     sock = listening_socket()
     server = receiver_server(receiver)
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, daemon=True
-    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:
         yield url_of(sock)
@@ -239,12 +237,8 @@ async def dispatchers(clock: Clock) -> AsyncIterator[Factory]:
     """Make dispatchers on ``clock`` with a policy built from keyword arguments; closes them."""
     made: list[NoticeDispatcher] = []
 
-    def make(
-        transport: httpx.AsyncBaseTransport | None = None, **policy: Any
-    ) -> NoticeDispatcher:
-        made.append(
-            NoticeDispatcher(clock, DeliveryPolicy(**policy), transport=transport)
-        )
+    def make(transport: httpx.AsyncBaseTransport | None = None, **policy: Any) -> NoticeDispatcher:
+        made.append(NoticeDispatcher(clock, DeliveryPolicy(**policy), transport=transport))
         return made[-1]
 
     yield make
@@ -343,9 +337,7 @@ def test_check_notice_url(url: str, problem: str | None) -> None:
         (("*",), "http://203.0.113.9/cb", True),
     ],
 )
-def test_allowed_hosts_extend_the_loopback_default(
-    allowed: tuple[str, ...], url: str, ok: bool
-) -> None:
+def test_allowed_hosts_extend_the_loopback_default(allowed: tuple[str, ...], url: str, ok: bool) -> None:
     """Names, wildcards, networks and "*" widen the allow-list."""
     assert (check_notice_url(url, DeliveryPolicy(allowed_hosts=allowed)) is None) is ok
 
@@ -372,30 +364,20 @@ async def test_success_delivery(clock: Clock, dispatchers: Factory) -> None:
     assert json.loads(got.body["result"]) == {
         "taskId": TASK_ID,
         "status": "success",
-        "previewVideos": [
-            {k: v for k, v in QUERY_RESULT["previewVideos"][0].items() if v is not None}
-        ],
+        "previewVideos": [{k: v for k, v in QUERY_RESULT["previewVideos"][0].items() if v is not None}],
     }
     assert delivery.state == "delivered"
     [attempt] = delivery.attempts
     assert (attempt.number, attempt.at, attempt.http_status) == (1, clock.now(), 200)
-    assert (
-        attempt.acknowledged
-        and attempt.error is None
-        and NOTICE_UUID in attempt.response_text
-    )
+    assert attempt.acknowledged and attempt.error is None and NOTICE_UUID in attempt.response_text
     shown = json.loads(json.dumps(delivery.to_json()))
-    assert (
-        shown["state"] == "delivered" and shown["attempts"][0]["acknowledged"] is True
-    )
+    assert shown["state"] == "delivered" and shown["attempts"][0]["acknowledged"] is True
     assert dispatcher.journal(uid=UID, task_id=TASK_ID) == [delivery]
     assert dispatcher.journal(uid="someone-else") == [] and dispatcher.pending() == []
 
 
 @pytest.mark.anyio
-async def test_500_then_200_is_retried_only_after_the_backoff(
-    clock: Clock, dispatchers: Factory
-) -> None:
+async def test_500_then_200_is_retried_only_after_the_backoff(clock: Clock, dispatchers: Factory) -> None:
     """The second attempt waits for the clock to reach the first delay, not a moment less."""
     receiver = Receiver(status(500), ack)
     async with serving(receiver) as url:
@@ -420,9 +402,7 @@ async def test_500_then_200_is_retried_only_after_the_backoff(
 
 
 @pytest.mark.anyio
-async def test_receiver_down_until_attempts_run_out(
-    clock: Clock, dispatchers: Factory
-) -> None:
+async def test_receiver_down_until_attempts_run_out(clock: Clock, dispatchers: Factory) -> None:
     """Refused connections are retried at 5, 10, 20 virtual seconds, then the delivery fails."""
     dispatcher = dispatchers(max_attempts=4, first_delay=5)
     start = clock.now()
@@ -471,9 +451,7 @@ async def test_a_hanging_receiver_times_out(dispatchers: Factory) -> None:
         (not_json, "acknowledgement is not JSON"),
     ],
 )
-async def test_a_wrong_acknowledgement_is_a_failed_attempt(
-    dispatchers: Factory, reply: Reply, error: str
-) -> None:
+async def test_a_wrong_acknowledgement_is_a_failed_attempt(dispatchers: Factory, reply: Reply, error: str) -> None:
     """HTTP 200 is not enough: the reply must be the documented envelope echoing the uuid."""
     receiver = Receiver(reply)
     async with serving(receiver) as url:
@@ -501,9 +479,7 @@ async def test_deliver_twice_sends_the_same_notice_again(dispatchers: Factory) -
 
 
 @pytest.mark.anyio
-async def test_extra_delay_makes_delivery_late(
-    clock: Clock, dispatchers: Factory
-) -> None:
+async def test_extra_delay_makes_delivery_late(clock: Clock, dispatchers: Factory) -> None:
     """Aid: the first attempt waits extra_delay virtual seconds after the task finished."""
     receiver = Receiver(ack)
     async with serving(receiver) as url:
@@ -519,9 +495,7 @@ async def test_extra_delay_makes_delivery_late(
 
 
 @pytest.mark.anyio
-async def test_shuffle_sends_a_window_of_notices_in_reverse(
-    clock: Clock, dispatchers: Factory
-) -> None:
+async def test_shuffle_sends_a_window_of_notices_in_reverse(clock: Clock, dispatchers: Factory) -> None:
     """Aid: notices finished within the window are held, then sent newest first."""
     receiver = Receiver(ack)
     async with serving(receiver) as url:
@@ -552,9 +526,7 @@ async def test_a_refused_host_is_never_contacted(dispatchers: Factory) -> None:
     await dispatcher.drain()
     assert delivery.state == "refused" and delivery.attempts == [] and sent == []
     assert delivery.refused_reason == check_notice_url(url, dispatcher.policy)
-    assert delivery.refused_reason is not None and "'10.1.2.3' is not allowed" in (
-        delivery.refused_reason
-    )
+    assert delivery.refused_reason is not None and "'10.1.2.3' is not allowed" in (delivery.refused_reason)
     assert dispatcher.journal() == [delivery] and dispatcher.pending() == []
 
 
@@ -590,9 +562,7 @@ async def test_replaying_a_failed_delivery(clock: Clock, dispatchers: Factory) -
     assert replayed.state == "delivered" and replayed.attempts[0].at == clock.now()
     assert failed.state == "failed" and len(failed.attempts) == 1
     assert [r.body["uuid"] for r in receiver.received] == [NOTICE_UUID, NOTICE_UUID]
-    assert (
-        dispatcher.get(replayed.id) is replayed and dispatcher.get("dlv-999999") is None
-    )
+    assert dispatcher.get(replayed.id) is replayed and dispatcher.get("dlv-999999") is None
     with pytest.raises(KeyError):
         dispatcher.replay("dlv-999999")
 
