@@ -58,9 +58,7 @@ FORMAT_KINDS: Final = MappingProxyType(
 )
 """Topview's upload formats (``format`` of the upload credential) and their kind."""
 
-DEFAULT_FORMATS: Final = MappingProxyType(
-    {MediaKind.IMAGE: "png", MediaKind.VIDEO: "mp4", MediaKind.AUDIO: "mp3"}
-)
+DEFAULT_FORMATS: Final = MappingProxyType({MediaKind.IMAGE: "png", MediaKind.VIDEO: "mp4", MediaKind.AUDIO: "mp3"})
 """The format :func:`sample` produces when asked for a kind rather than a format."""
 
 MIME_TYPES: Final = MappingProxyType(
@@ -83,6 +81,9 @@ MIME_TYPES: Final = MappingProxyType(
 
 _PILLOW_FORMATS: Final = ("PNG", "JPEG", "WEBP", "BMP", "GIF", "TIFF")
 _ALIASES: Final = MappingProxyType({"jpg": "jpeg", "tif": "tiff"})
+# media_samples/ was made once with ffmpeg (not a dependency): a 64x64 10 fps flat colour for one
+# second, H.264 (CRF 35) + 8 kHz mono AAC for mp4/mov, AAC alone for m4a, MJPEG for avi, and for mp3
+# 22.05 kHz mono CBR 32 kbit/s silence written without ID3 or Xing headers (see silence()).
 _SHIPPED: Final = frozenset({"mp4", "mov", "m4a", "avi", "mp3"})
 _SAMPLE_COLOUR: Final = (42, 157, 143)
 _WAV_RATE: Final = 8000
@@ -132,9 +133,7 @@ def sample(
     """
     fmt = _format_for(kind_or_format)
     if fmt in ("png", "jpeg", "webp", "bmp"):
-        return _image(
-            fmt, 64 if width is None else width, 64 if height is None else height
-        )
+        return _image(fmt, 64 if width is None else width, 64 if height is None else height)
     if fmt in ("wav", "mp3"):
         return silence(1.0 if seconds is None else seconds, format=fmt)
     if fmt in _SHIPPED:
@@ -164,11 +163,7 @@ def shipped_sample(fmt: str) -> bytes:
     fmt = canonical_format(fmt)
     if fmt not in _SHIPPED:
         raise ValueError(f"no shipped sample for {fmt!r}")
-    return (
-        resources.files(__package__ or "mock_server")
-        / "media_samples"
-        / f"sample.{fmt}"
-    ).read_bytes()
+    return (resources.files(__package__ or "mock_server") / "media_samples" / f"sample.{fmt}").read_bytes()
 
 
 def _format_for(kind_or_format: MediaKind | str) -> str:
@@ -252,11 +247,7 @@ def _mpeg4_info(data: bytes, length: float) -> MediaInfo | None:
         brand = _atom_payload(atoms, fileobj, (b"ftyp",))[:4]
         tracks = atoms[b"moov",].findall(b"trak")
         size = next(
-            (
-                _track_size(track, fileobj)
-                for track in tracks
-                if _handler(track, fileobj) == b"vide"
-            ),
+            (_track_size(track, fileobj) for track in tracks if _handler(track, fileobj) == b"vide"),
             None,
         )
     except (

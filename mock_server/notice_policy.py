@@ -95,6 +95,8 @@ class DeliveryPolicy:
 
 def check_notice_url(url: str, policy: DeliveryPolicy) -> str | None:
     """Why ``url`` cannot be used as a noticeUrl under ``policy``, or None when it can."""
+    if not isinstance(url, str):  # callers may pass raw JSON values straight through
+        return "noticeUrl must be a string"
     if not url:
         return "noticeUrl must not be empty"
     if len(url) > MAX_NOTICE_URL_LENGTH:

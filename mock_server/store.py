@@ -27,9 +27,7 @@ from .media import mime_type, sample
 OBJECTS_PREFIX: Final = "/_objects/"
 CDN_PREFIX: Final = "/_cdn/"
 DEFAULT_MAX_BYTES: Final = 50 * 1024 * 1024
-DEFAULT_CONTENT_TYPE: Final = (
-    "binary/octet-stream"  # what S3 records for a PUT without one
-)
+DEFAULT_CONTENT_TYPE: Final = "binary/octet-stream"  # what S3 records for a PUT without one
 ALGORITHM: Final = "AWS4-HMAC-SHA256"
 ACCESS_KEY_ID: Final = "AKIAMOCKTOPVIEW00000"
 KEY_PAIR_ID: Final = "K2MOCKTOPVIEWCDN"
@@ -43,6 +41,7 @@ _S3_PARAMS: Final = (
     "X-Amz-SignedHeaders",
     "X-Amz-Signature",
 )
+_METHODS: Final = ["GET", "HEAD", "PUT", "POST", "DELETE", "PATCH"]  # the rest get S3's 405
 _CDN_SAFE: Final = str.maketrans("+=/", "-_~")  # CloudFront's URL-safe base64 alphabet
 
 
@@ -89,10 +88,7 @@ def check_key(key: str) -> str:
         or len(key.encode()) > 1024
         or "\\" in key
         or "\x00" in key
-        or any(
-            not part or part.startswith(".") or len(part.encode()) > 255
-            for part in segments
-        )
+        or any(not part or part.startswith(".") or len(part.encode()) > 255 for part in segments)
     ):
         # Segments starting with '.' are refused (S3 allows them) so '..' can never escape the
         # directory and '.meta'/'.tmp' stay the directory bucket's own.
@@ -118,16 +114,12 @@ class ObjectStore:
         self._secret = secret
         self.max_bytes = max_bytes
         self.on_upload = on_upload
-        self._bucket: _Bucket = (
-            _DirectoryBucket(directory) if directory else _MemoryBucket()
-        )
+        self._bucket: _Bucket = _DirectoryBucket(directory) if directory else _MemoryBucket()
         self._requests = 0
 
     # -- Python API -------------------------------------------------------------------------
 
-    def put_object(
-        self, key: str, data: bytes, content_type: str = DEFAULT_CONTENT_TYPE
-    ) -> StoredObject:
+    def put_object(self, key: str, data: bytes, content_type: str = DEFAULT_CONTENT_TYPE) -> StoredObject:
         """Store (or replace) an object directly, as the fake does for task results."""
         stored = StoredObject(
             data=data,
@@ -172,9 +164,7 @@ class ObjectStore:
         """A presigned S3 PUT URL for ``key`` on the fake."""
         return self._presign_s3("PUT", base_url, key, expires_in)
 
-    def presign_get(
-        self, base_url: str, key: str, expires_in: int = 86_400, cdn: bool = False
-    ) -> str:
+    def presign_get(self, base_url: str, key: str, expires_in: int = 86_400, cdn: bool = False) -> str:
         """A presigned S3 GET URL, or with ``cdn`` a CloudFront-style signed URL."""
         if not cdn:
             return self._presign_s3("GET", base_url, key, expires_in)
@@ -204,9 +194,7 @@ class ObjectStore:
     def _s3_signature(self, method: str, key: str, params: dict[str, str]) -> str:
         """Hex HMAC-SHA256 over the method, the key and every signed query parameter."""
         fields = [method, key, *(params[name] for name in _S3_PARAMS[:-1])]
-        return hmac.new(
-            self._secret, "\n".join(fields).encode(), hashlib.sha256
-        ).hexdigest()
+        return hmac.new(self._secret, "\n".join(fields).encode(), hashlib.sha256).hexdigest()
 
     def _cdn_signature(self, key: str, expires_at: str, key_pair_id: str) -> str:
         """CloudFront-alphabet base64 of an HMAC-SHA256 over the key and expiry."""
@@ -229,13 +217,9 @@ class ObjectStore:
                 "and X-Amz-Expires parameters.",
             )
         params = {name: query[name] for name in _S3_PARAMS}
-        signed_at, expires = _parse_s3_time(
-            params["X-Amz-Date"], params["X-Amz-Expires"]
-        )
+        signed_at, expires = _parse_s3_time(params["X-Amz-Date"], params["X-Amz-Expires"])
         expected = self._s3_signature(method, key, params)
-        if not hmac.compare_digest(
-            expected.encode(), params["X-Amz-Signature"].encode()
-        ):
+        if not hmac.compare_digest(expected.encode(), params["X-Amz-Signature"].encode()):
             raise StorageError(
                 403,
                 "SignatureDoesNotMatch",
@@ -259,9 +243,7 @@ class ObjectStore:
         """Check a CloudFront canned-policy URL; CloudFront says little about why it refuses."""
         query = request.query_params
         if "Key-Pair-Id" not in query:
-            raise StorageError(
-                403, "MissingKey", "Missing Key-Pair-Id query parameter or cookie value"
-            )
+            raise StorageError(403, "MissingKey", "Missing Key-Pair-Id query parameter or cookie value")
         if query["Key-Pair-Id"] != KEY_PAIR_ID:
             raise StorageError(403, "InvalidKey", "Unknown Key")
         expires_at, signature = query.get("Expires", ""), query.get("Signature", "")
@@ -278,10 +260,8 @@ class ObjectStore:
     def routes(self) -> list[Route]:
         """The bucket's ASGI routes: ``/_objects/{key}`` (S3) and ``/_cdn/{key}`` (CloudFront)."""
         return [
-            Route(
-                OBJECTS_PREFIX + "{key:path}", self._serve_s3, name="object_store.s3"
-            ),
-            Route(CDN_PREFIX + "{key:path}", self._serve_cdn, name="object_store.cdn"),
+            Route(OBJECTS_PREFIX + "{key:path}", self._serve_s3, methods=_METHODS, name="object_store.s3"),
+            Route(CDN_PREFIX + "{key:path}", self._serve_cdn, methods=_METHODS, name="object_store.cdn"),
         ]
 
     async def _serve_s3(self, request: Request) -> Response:
@@ -304,18 +284,14 @@ class ObjectStore:
                 [("Method", request.method), ("ResourceType", "OBJECT")],
             )
         except StorageError as error:
-            return _error_response(
-                request, error, [("Key", key), ("RequestId", request_id)]
-            )
+            return _error_response(request, error, [("Key", key), ("RequestId", request_id)])
 
     async def _serve_cdn(self, request: Request) -> Response:
         """GET or HEAD an object through a CloudFront-style signed URL."""
         key = request.path_params["key"]
         try:
             if request.method not in ("GET", "HEAD"):
-                raise StorageError(
-                    405, "MethodNotAllowed", "This distribution is read-only."
-                )
+                raise StorageError(405, "MethodNotAllowed", "This distribution is read-only.")
             self._authorise_cdn(request, key)
             return self._download(request, key, request_id=None)
         except StorageError as error:
@@ -450,9 +426,7 @@ class _DirectoryBucket:
             self._write(meta_path, json.dumps(meta).encode())
         except (NotADirectoryError, IsADirectoryError, FileExistsError) as error:
             # 'a' and 'a/b' cannot both be files; S3 keys can, this layout cannot.
-            raise StorageError(
-                400, "InvalidArgument", "Key clashes with another key's path on disk."
-            ) from error
+            raise StorageError(400, "InvalidArgument", "Key clashes with another key's path on disk.") from error
 
     def clear(self) -> None:
         """Delete the objects this bucket wrote, then any directories left empty."""
@@ -461,9 +435,7 @@ class _DirectoryBucket:
             key = meta_path.relative_to(meta_root).as_posix().removesuffix(".json")
             (self._root / key).unlink(missing_ok=True)
             meta_path.unlink()
-        for folder in sorted(
-            (p for p in self._root.rglob("*") if p.is_dir()), reverse=True
-        ):
+        for folder in sorted((p for p in self._root.rglob("*") if p.is_dir()), reverse=True):
             if folder.name != ".tmp" and not any(folder.iterdir()):
                 folder.rmdir()
 
@@ -496,9 +468,7 @@ def _check_expires(expires_in: int) -> int:
 def _parse_s3_time(amz_date: str, expires: str) -> tuple[float, int]:
     """Parse X-Amz-Date and X-Amz-Expires, with S3's complaints when malformed."""
     try:
-        signed_at = (
-            datetime.strptime(amz_date, _AMZ_DATE).replace(tzinfo=UTC).timestamp()
-        )
+        signed_at = datetime.strptime(amz_date, _AMZ_DATE).replace(tzinfo=UTC).timestamp()
     except ValueError:
         raise StorageError(
             400,
@@ -506,9 +476,7 @@ def _parse_s3_time(amz_date: str, expires: str) -> tuple[float, int]:
             "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"",
         ) from None
     if not expires.isdigit() or not expires.isascii():
-        raise StorageError(
-            400, "AuthorizationQueryParametersError", "X-Amz-Expires should be a number"
-        )
+        raise StorageError(400, "AuthorizationQueryParametersError", "X-Amz-Expires should be a number")
     if int(expires) > MAX_EXPIRES:
         raise StorageError(
             400,
@@ -523,9 +491,7 @@ def _iso(timestamp: float) -> str:
     return datetime.fromtimestamp(int(timestamp), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _error_response(
-    request: Request, error: StorageError, fields: Sequence[tuple[str, str]]
-) -> Response:
+def _error_response(request: Request, error: StorageError, fields: Sequence[tuple[str, str]]) -> Response:
     """The one place an error becomes S3's XML body (no body for HEAD, as S3 does)."""
     elements = [
         ("Code", error.code),

@@ -120,9 +120,7 @@ def test_probe_rejects_garbage(garbage: bytes) -> None:
     cut=st.integers(min_value=0, max_value=4096),
     flips=st.lists(st.tuples(st.integers(0, 4095), st.integers(0, 255)), max_size=8),
 )
-def test_probe_never_raises_on_damaged_files(
-    fmt: str, cut: int, flips: list[tuple[int, int]]
-) -> None:
+def test_probe_never_raises_on_damaged_files(fmt: str, cut: int, flips: list[tuple[int, int]]) -> None:
     """Truncated or corrupted samples probe as something or None, never as an exception."""
     data = bytearray(sample(fmt)[:cut])
     for index, value in flips:
@@ -144,9 +142,7 @@ def test_probe_never_raises_on_damaged_files(
         ("gif", "gif", False),  # a readable image, but not an upload format
     ],
 )
-def test_matches_compares_declared_and_probed_format(
-    declared: str, fmt: str, expected: bool
-) -> None:
+def test_matches_compares_declared_and_probed_format(declared: str, fmt: str, expected: bool) -> None:
     """jpg and jpeg are one format; anything else must be exactly what was declared."""
     info = MediaInfo(MediaKind.IMAGE, fmt)
     assert matches(declared, info) is expected

@@ -1,0 +1,154 @@
+"""Shared fixtures: a fake Topview app per test, an HTTP client on it, account headers, uploads."""
+
+from __future__ import annotations
+
+import io
+import wave
+from collections.abc import AsyncIterator, Mapping
+from functools import cache
+from typing import Any
+
+import httpx
+import jsonschema_rs
+import pytest
+from PIL import Image
+from starlette.applications import Starlette
+
+from mock_server import MockConfig, Progression, TopviewMock, create_app
+from mock_server.contract import Contract
+from mock_server.media import sample
+
+BASE_URL = "https://api.topview.ai"
+UID = "uid-alice"
+OTHER_UID = "uid-bob"
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Run the async tests on asyncio."""
+    return "asyncio"
+
+
+@pytest.fixture
+def config() -> MockConfig:
+    """The fake's settings: seed 0, time-driven tasks (init 1 s, running 3 s), a manual clock."""
+    return MockConfig(seed=0, progression=Progression("time", init=1, running=3))
+
+
+@pytest.fixture
+def app(config: MockConfig) -> Starlette:
+    """A fresh fake Topview app built from the contract."""
+    return create_app(config)
+
+
+@pytest.fixture
+def mock(app: Starlette) -> TopviewMock:
+    """The app's fake: its clock, state and control API."""
+    fake: TopviewMock = app.state.mock
+    return fake
+
+
+@pytest.fixture
+async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on the app, as a client of api.topview.ai sees it."""
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=BASE_URL) as c:
+        yield c
+
+
+def headers(uid: str = UID, key: str = "test-key", **extra: str) -> dict[str, str]:
+    """The auth headers of account ``uid`` (plus any extra headers, ``_`` in names read as ``-``)."""
+    return {"Topview-Uid": uid, "Authorization": f"Bearer {key}", **{k.replace("_", "-"): v for k, v in extra.items()}}
+
+
+async def call(client: httpx.AsyncClient, method: str, path: str, *, uid: str = UID,
+               json: Mapping[str, Any] | None = None, params: Mapping[str, Any] | None = None,
+               extra: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """One API call as account ``uid``; the envelope, after checking the HTTP status is 200."""
+    response = await client.request(method, path, headers={**headers(uid), **(extra or {})}, json=json, params=params)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def ok(envelope: Mapping[str, Any]) -> Any:
+    """The result of a successful envelope (fails the test with the envelope otherwise)."""
+    assert envelope["code"] == "200", envelope
+    return envelope["result"]
+
+
+def png(width: int = 64, height: int = 64) -> bytes:
+    """A PNG of the given size, made with Pillow."""
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 120, 40)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def wav(seconds: float, rate: int = 8000) -> bytes:
+    """Silent mono 16-bit WAV lasting ``seconds``, made with the stdlib ``wave`` module."""
+    out = io.BytesIO()
+    with wave.open(out, "wb") as writer:
+        writer.setnchannels(1)
+        writer.setsampwidth(2)
+        writer.setframerate(rate)
+        writer.writeframes(b"\x00\x00" * round(seconds * rate))
+    return out.getvalue()
+
+
+async def credential(client: httpx.AsyncClient, fmt: str, uid: str = UID) -> dict[str, Any]:
+    """Step 1 of an upload: a fileId and a presigned PUT URL."""
+    result: dict[str, Any] = ok(await call(client, "GET", "/v1/upload/credential", uid=uid, params={"format": fmt}))
+    return result
+
+
+async def put(client: httpx.AsyncClient, upload_url: str, data: bytes) -> None:
+    """Step 2: PUT the raw bytes to the presigned URL, without Content-Type or Topview headers."""
+    response = await client.put(upload_url, content=data)
+    assert response.status_code == 200, response.text
+
+
+async def check(client: httpx.AsyncClient, file_id: str, uid: str = UID) -> dict[str, Any]:
+    """Step 3: the envelope of /v1/upload/check."""
+    return await call(client, "GET", "/v1/upload/check", uid=uid, params={"fileId": file_id})
+
+
+async def upload(client: httpx.AsyncClient, fmt: str, data: bytes, uid: str = UID) -> str:
+    """Upload ``data`` as ``fmt`` (credential → PUT → check true) and return its fileId."""
+    issued = await credential(client, fmt, uid)
+    await put(client, issued["uploadUrl"], data)
+    assert ok(await check(client, issued["fileId"], uid)) is True
+    return str(issued["fileId"])
+
+
+async def upload_image(client: httpx.AsyncClient, width: int = 64, height: int = 64, uid: str = UID) -> str:
+    """A PNG upload of the given size."""
+    return await upload(client, "png", png(width, height), uid)
+
+
+async def upload_audio(client: httpx.AsyncClient, seconds: float = 2.0, uid: str = UID) -> str:
+    """A WAV upload lasting ``seconds``."""
+    return await upload(client, "wav", wav(seconds), uid)
+
+
+async def upload_video(client: httpx.AsyncClient, uid: str = UID) -> str:
+    """An MP4 upload (the fake's shipped one-second sample)."""
+    return await upload(client, "mp4", sample("mp4"), uid)
+
+
+@cache
+def _contract() -> Contract:
+    return Contract.load()
+
+
+@cache
+def _validator(operation_id: str) -> Any:
+    operation = _contract()[operation_id]
+    raw = _contract().document["paths"][operation.path][operation.method.lower()]
+    schema = _contract().resolve(raw["responses"]["200"]["content"]["application/json"]["schema"])
+    return jsonschema_rs.Draft202012Validator(schema)
+
+
+def assert_valid(operation_id: str, envelope: Mapping[str, Any]) -> None:
+    """The envelope matches the contract's 200 response schema of ``operation_id``."""
+    errors = [f"{e.instance_path}: {e.message}" for e in _validator(operation_id).iter_errors(dict(envelope))]
+    assert not errors, f"{operation_id} response does not match the contract: {errors}\n{envelope}"
+
