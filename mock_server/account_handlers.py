@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +25,8 @@ async def upload_credential(mock: TopviewMock, call: Call) -> dict[str, Any]:
     """Step 1 of an upload: a fileId and a presigned PUT URL on the fake's own object store."""
     fmt = call.query["format"]
     file_id = mock.state.ids.new()
-    key = f"uploads/{call.uid}/{file_id}.{fmt}"
+    # The uid is any header text ("a/b", "\\", ".."), so the object key names the account by a digest.
+    key = f"uploads/{account_folder(call.uid)}/{file_id}.{fmt}"
     now = mock.clock.now()
     call.tenant.files[file_id] = FileRecord(file_id, call.uid, fmt, key, now)
     seconds = mock.config.upload_url_seconds
@@ -37,13 +39,19 @@ async def upload_credential(mock: TopviewMock, call: Call) -> dict[str, Any]:
     }
 
 
+def account_folder(uid: str) -> str:
+    """The object-key folder of an account's uploads: safe whatever characters the uid has."""
+    return hashlib.sha256(uid.encode()).hexdigest()[:32]
+
+
 def receive_upload(mock: TopviewMock, key: str, data: bytes) -> None:
     """The store got bytes for ``key``: mark the file uploaded and read its media facts."""
     parts = key.split("/")
     if len(parts) != 3 or parts[0] != "uploads":
         return
-    tenant = mock.state.tenants.get(parts[1])
-    record = tenant.files.get(parts[2].split(".")[0]) if tenant else None
+    file_id = parts[2].split(".")[0]
+    records = (tenant.files.get(file_id) for tenant in mock.state.tenants.values())
+    record = next((r for r in records if r is not None and r.key == key), None)
     if record is None:
         return
     info = probe(data)

@@ -12,11 +12,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from . import account_handlers as account
+from . import board_handlers as boards
 from . import handlers
 from .call import Call
 from .config import MockConfig
 from .contract import Operation
+from .control import control_routes
 from .errors import TopviewError, bad_type, envelope
+from .faults import FaultReply
 from .mock import TopviewMock
 from .results import render
 from .rules import check_annotations, check_rules
@@ -35,6 +38,22 @@ SPECIAL: dict[str, Handler] = {
     "noticeUrlCheck": account.notice_url_check,
     "userCreditDetail": account.credit_detail,
     "userCreditLogs": account.credit_logs,
+    "userSpace": boards.user_space,
+    "boardList": boards.board_list,
+    "boardCreate": boards.board_create,
+    "boardDetail": boards.board_detail,
+    "boardUpdate": boards.board_update,
+    "boardDelete": boards.board_delete,
+    "boardTaskList": boards.board_task_list,
+    "boardTaskDetail": boards.board_task_detail,
+    "boardTaskBatchDelete": boards.board_task_batch_delete,
+    "boardBatchDownloadSubmit": boards.batch_download_submit,
+    "boardBatchDownloadStatus": boards.batch_download_status,
+    "m2vTaskList": boards.m2v_task_list,
+    "m2vTaskDelete": boards.m2v_task_delete,
+    "photoAvatarCreate": boards.photo_avatar_create,
+    "photoAvatarDelete": boards.photo_avatar_delete,
+    "voiceCloneDelete": boards.voice_clone_delete,
 }
 
 
@@ -59,6 +78,7 @@ def create_app(config: MockConfig | None = None, *, mock: TopviewMock | None = N
         for op in mock.contract
     ]
     routes += mock.store.routes()
+    routes += control_routes(mock)
     app = Starlette(routes=routes, exception_handlers={404: not_found_route, 405: wrong_method})
     app.state.mock = mock
     return app
@@ -90,6 +110,9 @@ def endpoint(mock: TopviewMock, op: Operation, handler: Handler) -> Callable[[Re
             status = 200
         except TopviewError as error:  # the one place errors become envelopes
             payload, status = envelope(None, error.code, error.message), error.http_status
+        except FaultReply as fault:  # a gateway page or a dropped connection: no envelope at all
+            mock.journal.record(op, request, None, fault.status)
+            return fault.response
         response = JSONResponse(payload, status_code=status)
         mock.journal.record(op, request, payload, status)
         return response
@@ -109,6 +132,8 @@ async def prepare(mock: TopviewMock, op: Operation, request: Request) -> Call:
     if body:
         check_annotations(op, body, tenant, mock.resources)
         check_rules(op, body, tenant, NAMED_CHECKS)
+        if op.catalog is not None:
+            mock.models.check(op.catalog, body, tenant)
     return call
 
 
@@ -141,6 +166,7 @@ async def read_json(mock: TopviewMock, request: Request) -> Any:
             raise TopviewError("4000", f"request body is larger than {limit} bytes")
         chunks.append(chunk)
     raw = b"".join(chunks)
+    request.state.raw_body = raw  # for the journal: the stream cannot be read twice
     if not raw.strip():
         raise TopviewError("4001", "request body must be a JSON object")
     try:

@@ -30,6 +30,13 @@ class Policies:
         """The most specific progression: account, then task kind, then global."""
         return self.by_uid.get(uid) or self.by_kind.get(kind) or self.progression
 
+    def reset(self, progression: Progression, max_unfinished: int | None) -> None:
+        """Back to the configured settings: no overrides, no scripts."""
+        self.progression, self.max_unfinished = progression, max_unfinished
+        self.by_kind.clear()
+        self.by_uid.clear()
+        self.scripts.clear()
+
     def next_outcome(self, operation_id: str) -> Outcome | None:
         """The next scripted outcome for this operation (or for all), if any is queued."""
         for key in (operation_id, "*"):
@@ -115,6 +122,14 @@ class Engine:
             task.move("running", now)
         self._finish(task, now)
         return task
+
+    def reprogress(self, task: Task, progression: Progression) -> None:
+        """Give an unfinished task a new progression; its time counts from when its current state began."""
+        if task.finished:
+            raise TopviewError("4000", f"task {task.task_id} is already {task.status}")
+        task.progression = progression
+        self._schedule(task, task.entered_at)
+        self.settle()
 
     def _schedule(self, task: Task, at: float) -> None:
         if task.progression.mode != "time":

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from .call import Call
 from .errors import TopviewError, bad_value, not_found
-from .groups import M2V_EXPORT, CatalogueList, Filter, TaskKind
+from .groups import M2V_EXPORT, CatalogueList, Filter
 from .results import skeleton
 from .tasks import Task
 
@@ -46,8 +46,8 @@ def own_task(call: Call, task_id: str, kinds: tuple[str, ...]) -> Task:
 
 async def query(mock: TopviewMock, call: Call) -> dict[str, Any]:
     """The task's result in its group's shape: outputs once it succeeded, nulls before."""
-    kind = mock.table.by_query[call.op.operation_id]
-    task = own_task(call, call.query["taskId"], (kind.name,))
+    kinds = mock.table.by_query[call.op.operation_id]
+    task = own_task(call, call.query["taskId"], tuple(kind.name for kind in kinds))
     mock.engine.polled(task)
     return mock.task_result(task)
 
@@ -134,6 +134,8 @@ def _matches(item: Mapping[str, Any], flt: Filter, wanted: Any) -> bool:
     ids = {part.strip() for part in str(wanted).split(",") if part.strip()}
     if flt.mode == "csv":
         return str(item.get(flt.field)) in ids
+    if flt.mode == "csv_list":
+        return bool(ids & set(item.get(flt.field) or []))
     return any(entry.get(flt.id_key) in ids for entry in item.get(flt.field) or [])
 
 
@@ -172,6 +174,3 @@ def _item_fields(mock: TopviewMock, row: CatalogueList) -> set[str] | None:
     return set(items["properties"])
 
 
-def kind_of(mock: TopviewMock, operation_id: str) -> TaskKind:
-    """The task kind whose submit or query operation this is."""
-    return mock.table.by_submit.get(operation_id) or mock.table.by_query[operation_id]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from .account_handlers import receive_upload
+from .catalogue_rules import ModelCatalogue
 from .catalogues import Catalogues
 from .call import Call
 from .clock import Clock
@@ -13,7 +16,7 @@ from .config import MockConfig
 from .contract import Contract
 from .engine import Engine, Policies, describe
 from .errors import TopviewError, bad_value
-from .faults import Faults
+from .faults import FaultRule, Faults, FaultSpec
 from .groups import Table, TaskKind
 from .handlers import query_result
 from .journal import Journal
@@ -25,7 +28,7 @@ from .results import Media, render
 from .rules import validate_rules
 from .state import State
 from .store import ObjectStore
-from .tasks import Outcome, Task
+from .tasks import Outcome, Progression, Task
 
 
 class TopviewMock:
@@ -34,7 +37,8 @@ class TopviewMock:
     def __init__(self, config: MockConfig | None = None, *, contract: Contract | None = None) -> None:
         self.config = config = config or MockConfig()
         self.contract = contract or Contract.load()
-        self.table = Table()
+        self.models = ModelCatalogue()
+        self.table = Table(self.models)
         self.clock = Clock(mode=config.clock_mode, speed=config.clock_speed)
         self.state = State(config.seed, config.credits)
         self.policies = Policies(progression=config.progression, max_unfinished=config.max_unfinished)
@@ -47,11 +51,13 @@ class TopviewMock:
         )
         self.store.on_upload = lambda key, stored: receive_upload(self, key, stored.data)
         self.notices = NoticeDispatcher(self.clock, DeliveryPolicy())
-        self.faults = Faults()
-        self.journal = Journal()
+        self.faults = Faults(config.seed)
+        self.journal = Journal(self.clock, config.journal_size)
         self.engine.on_finish(self._finished)
         for operation in self.contract:
             validate_rules(operation, NAMED_CHECKS)
+            if operation.catalog is not None:
+                self.models.require_table(operation.catalog, operation.operation_id)
 
     # -- tasks ---------------------------------------------------------------------------------------
 
@@ -74,10 +80,10 @@ class TopviewMock:
             params=dict(body), created_at=now,
             progression=self.policies.progression_for(call.uid, kind.name),
             outcome=self.engine.outcome_for(call.op.operation_id, outcome),
-            cost=round(kind.cost(body), 3), task_type=kind.task_type, api_key=call.api_key,
+            cost=round(kind.cost(body, call.tenant), 3), task_type=kind.task_type, api_key=call.api_key,
             notice_url=notice_url, notice_uuid=self.state.ids.new() if notice_url else None,
         )
-        if kind.board:
+        if "boardId" in (call.op.body_schema or {}).get("properties", {}):  # newer endpoints file on boards
             board_id = body.get("boardId") or call.tenant.default_board.board_id
             task.board_id = board_id
             task.board_task_ids = [self.state.ids.new()]
@@ -94,12 +100,12 @@ class TopviewMock:
         tenant = self.state.tenants.get(task.uid)
         if tenant is None:
             return
-        if task.status == "success":
+        kind = self.table.by_name[task.kind]
+        if task.status == "success" and kind.generated:
             task.output = generate(self, task, tenant)
         if task.notice_url and task.notice_uuid:
             reported = tenant.tasks[task.parent_id] if task.parent_id else task
             result = render(self.task_result(reported), self.url_for("http://127.0.0.1", cdn=False))
-            kind = self.table.by_name[task.kind]
             body = build_notice_body(
                 task.notice_uuid, kind.biz_type_for(task) or "", reported.task_id, task.status,
                 task.error_msg or "", result,
@@ -124,13 +130,60 @@ class TopviewMock:
         """Move the virtual clock; due transitions and callback attempts happen on the way."""
         return self.clock.advance(seconds)
 
+    def tick(self) -> None:
+        """Let due work happen now (transitions, callbacks): a realtime server calls this periodically."""
+        self.clock.notify()
+
     def complete(self, task_id: str, status: str = "success", error_msg: str | None = None) -> Task:
         """Finish a task now with ``status`` (``fail`` shows ``error_msg``)."""
+        return self.engine.complete(self._task(task_id), _outcome(status, error_msg))
+
+    def force(self, task_id: str, status: str = "success", error_msg: str | None = None) -> Task:
+        """Decide how an unfinished task ends, when its progression gets there."""
+        task = self._task(task_id)
+        if task.finished:
+            raise TopviewError("4000", f"task {task_id} is already {task.status}")
+        task.outcome = _outcome(status, error_msg)
+        return task
+
+    def script_outcomes(self, operation_id: str, outcomes: Iterable[Outcome | str]) -> None:
+        """Queue how the next tasks submitted by ``operation_id`` (or ``"*"``) end, in order."""
+        queue = self.policies.scripts.setdefault(operation_id, deque())
+        queue.extend(Outcome.parse(o) if isinstance(o, str) else o for o in outcomes)
+
+    def set_progression(
+        self, progression: Progression, *, uid: str | None = None, kind: str | None = None,
+        task_id: str | None = None,
+    ) -> None:
+        """How tasks move on: globally, per account, per task kind (new tasks) or for one task (now)."""
+        if task_id is not None:
+            self.engine.reprogress(self._task(task_id), progression)
+        elif uid is not None:
+            self.policies.by_uid[uid] = progression
+        elif kind is not None:
+            self.policies.by_kind[kind] = progression
+        else:
+            self.policies.progression = progression
+
+    def set_max_unfinished(self, limit: int | None) -> None:
+        """Limit each account's unfinished tasks (submits beyond answer 4007); None lifts the limit."""
+        self.policies.max_unfinished = limit
+
+    def add_fault(self, spec: FaultSpec | None = None, **fields: Any) -> FaultRule:
+        """Activate a fault rule: ``add_fault(operation="scraperSubmit", code="5003", times=2)``."""
+        return self.faults.add(spec or FaultSpec(**fields))
+
+    def credits(self, uid: str) -> dict[str, float]:
+        """An account's ledger: ``granted == balance + reserved + spent``."""
+        ledger = self.state.tenant(uid, self.clock.now()).ledger
+        return {"granted": ledger.granted, "balance": ledger.balance, "reserved": ledger.reserved,
+                "spent": ledger.spent}
+
+    def _task(self, task_id: str) -> Task:
         task = self.state.find_task(task_id)
         if task is None:
             raise KeyError(task_id)
-        outcome = Outcome("fail", error_msg or "Task failed") if status == "fail" else Outcome()
-        return self.engine.complete(task, outcome)
+        return task
 
     def tasks(self, uid: str | None = None) -> list[dict[str, Any]]:
         """Every task (of one account), as the control plane shows them."""
@@ -156,3 +209,10 @@ class TopviewMock:
             self.faults.reset()
             self.journal.reset()
             self.state.credit_overrides.clear()
+            self.policies.reset(self.config.progression, self.config.max_unfinished)
+
+
+def _outcome(status: str, error_msg: str | None) -> Outcome:
+    if status not in ("success", "fail"):
+        raise ValueError(f"status must be success or fail, not {status!r}")
+    return Outcome("fail", error_msg or "Task failed") if status == "fail" else Outcome()

@@ -6,9 +6,11 @@ patches below are the few places where Topview's results carry state or a docume
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .media import sample
 from .results import Filler, Media
 from .state import FileRecord, Tenant
 from .tasks import Task
@@ -99,9 +101,94 @@ def _pa_v2_replace(mock: TopviewMock, task: Task, tenant: Tenant, output: dict[s
     output["replaceProductResult"] = results
 
 
+def _voice_clone(mock: TopviewMock, task: Task, tenant: Tenant, output: dict[str, Any], filler: Filler) -> None:
+    """A cloned voice joins the account's voices: Voice Query (isCustom) and every voiceId field."""
+    voice = output.get("voice") or {}
+    voice_id = voice.get("voiceId") or mock.state.ids.new()
+    name = task.params.get("name") or task.task_id
+    demo = Media(f"voices/{tenant.uid}/{voice_id}.mp3", "audio", "mp3")
+    output["voice"] = {**voice, "voiceId": voice_id, "voiceName": name, "demoAudioUrl": demo}
+    tenant.voices[voice_id] = {
+        "voiceId": voice_id, "voiceName": name, "gender": filler.rng.choice(("male", "female")), "age": "Middle Aged",
+        "accent": "Neutral", "style": "Conversational", "bestSupportLanguage": "en", "demoAudioUrl": demo,
+        "isCustom": True,
+    }
+
+
+def _text2voice(mock: TopviewMock, task: Task, tenant: Tenant, output: dict[str, Any], filler: Filler) -> None:
+    """The spoken audio is in the requested voice."""
+    voice = output.get("voice") or {}
+    seconds = max(1, round(len(str(task.params.get("voiceText", ""))) / 15))
+    output["voice"] = {**voice, "voiceId": task.params.get("voiceId"), "durations": seconds,
+                       "demoAudioUrl": Media(f"results/{task.task_id}/speech.mp3", "audio", "mp3")}
+
+
+def _custom_avatar(mock: TopviewMock, task: Task, tenant: Tenant, output: dict[str, Any], filler: Filler) -> None:
+    """A video made into an avatar joins the account's AI avatars (AiAvatar Query isCustom=true)."""
+    avatar = dict(output.get("aiAvatar") or {})
+    avatar_id = mock.state.ids.new()
+    avatar.update(aiavatarId=avatar_id, aiavatarName=f"My avatar {len(tenant.avatars) + 1}",
+                  coverUrl=Media(f"avatars/{avatar_id}.jpg", "image", "jpg"),
+                  previewVideoUrl=Media(f"avatars/{avatar_id}.mp4", "video", "mp4"), type=1)
+    output["aiAvatar"] = avatar
+    tenant.avatars[avatar_id] = {**avatar, "thumbnailUrl": avatar["coverUrl"], "ethnicities": [], "isCustom": True,
+                                 "voiceoverIdDefault": None, "faceSquareConfig": None, "gender": avatar.get("gender")}
+
+
+def _photo_avatar(mock: TopviewMock, task: Task, tenant: Tenant, output: dict[str, Any], filler: Filler) -> None:
+    """saveCustomAiAvatar keeps the portrait as a custom photo avatar of the account."""
+    if task.params.get("saveCustomAiAvatar") in (True, "true"):
+        _custom_avatar(mock, task, tenant, output, filler)
+        avatar = output["aiAvatar"]
+        tenant.photo_avatars[avatar["aiavatarId"]] = {
+            "avatarId": avatar["aiavatarId"], "avatarName": avatar["aiavatarName"], "coverUrl": avatar["coverUrl"],
+            "gender": None, "categoryIds": [], "isCustom": True, "gmtCreate": None,
+        }
+
+
+def _translate(mock: TopviewMock, task: Task, tenant: Tenant, output: dict[str, Any], filler: Filler) -> None:
+    """One block of translations per requested language."""
+    output["content"] = [
+        {"type": language, "translationList": [{"origin": filler.faker.sentence(), "translation": filler.faker.sentence()}]}
+        for language in task.params.get("languages") or []
+    ]
+    output["width"], output["height"], output["format"], output["block"] = "1080", "1080", "png", "0"
+
+
+def _generate(mock: TopviewMock, task: Task, tenant: Tenant, output: dict[str, Any], filler: Filler) -> None:
+    """One finished image per source image and language (single: from its translate task)."""
+    if task.kind == "image_generate":
+        source = tenant.tasks[task.params["taskId"]]
+        file_ids, languages, mode = [source.params["fileId"]], source.params.get("languages") or [], "SINGLE"
+    else:
+        file_ids, languages, mode = task.params["fileIds"], task.params["languages"], "BATCH"
+    output["mode"] = mode
+    output["details"] = [
+        {"fileId": file_id, "fileName": f"{file_id}.png", "format": "png", "language": language,
+         "finishedImageUrl": Media(f"results/{task.task_id}/{file_id}-{i}.png", "image", "png"),
+         "status": "success", "errorMsg": None}
+        for file_id in file_ids for i, language in enumerate(languages)
+    ]
+
+
+def _segment(mock: TopviewMock, task: Task, tenant: Tenant, output: dict[str, Any], filler: Filler) -> None:
+    """Masks come back inline as base64 PNGs."""
+    mask = base64.b64encode(sample("png", width=64, height=64)).decode()
+    output["mask"], output["protectMask"] = mask, mask
+
+
 PATCHES: dict[str, Patch] = {
     "m2v": _m2v,
     "m2v_export": _m2v_export,
     "pa_v1_replace": _pa_v1_replace,
     "pa_v2_replace": _pa_v2_replace,
+    "pa_v3_replace": _pa_v2_replace,  # v3 results feed v2 image2Video the same way
+    "voice_clone": _voice_clone,
+    "text2voice": _text2voice,
+    "video2aiavatar": _custom_avatar,
+    "photo_avatar": _photo_avatar,
+    "image_translate": _translate,
+    "image_generate": _generate,
+    "image_translate_batch": _generate,
+    "segment_anything": _segment,
 }

@@ -1,1 +1,178 @@
-"""pytest plugin of topview-mock (fixtures arrive with the plugin issue)."""
+"""pytest plugin of topview-mock, loaded through its ``pytest11`` entry point.
+
+Fixtures:
+
+* ``topview_mock``: a fresh in-process fake per test (:class:`~mock_server.testing.FakeTopview`): the
+  Python control API, ``client`` (async httpx) and ``sync_client`` (sync httpx) bound to the app with no
+  socket, and httpx calls to ``https://api.topview.ai`` anywhere in the process routed to it (respx).
+* ``topview_server``: a fresh fake served on a free loopback port from a background thread
+  (:class:`~mock_server.server.LiveServer`): ``url``, ``env`` for subprocesses, the same control API.
+
+``@pytest.mark.topview(...)`` configures both (see :class:`TopviewOptions`). Each test gets its own fake,
+so state never leaks between tests, and nothing is shared on disk or on a fixed port (pytest-xdist safe).
+An exception inside the fake fails the test that caused it: in-process clients re-raise it, and any the
+test did not already fail on are listed at teardown.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from .config import MockConfig
+from .contract import Contract
+from .faults import FaultSpec
+from .mock import TopviewMock
+from .notices import DeliveryPolicy
+from .server import LiveServer
+from .testing import BASE_URL, DEFAULT_API_KEY, DEFAULT_UID, FakeTopview, TopviewControls, script_outcomes
+
+MARKER = "topview"
+CALL_FAILED = pytest.StashKey[bool]()
+CONFIG_FIELDS = frozenset(f.name for f in dataclasses.fields(MockConfig))
+ALIASES = {"clock": "clock_mode", "speed": "clock_speed"}  # the serve command's names
+
+
+@dataclass(frozen=True)
+class TopviewOptions:
+    """What ``@pytest.mark.topview(...)`` sets: any :class:`MockConfig` field, plus the keys below.
+
+    ``config`` (a whole MockConfig to start from), ``clock``/``speed`` (aliases of clock_mode and
+    clock_speed), ``outcomes`` (operationId or ``*`` -> Outcome, ``"fail; message=..."`` or a list of
+    them, taken by the next tasks in order), ``faults`` (FaultSpec objects or their keyword dicts),
+    ``notice_policy`` (a DeliveryPolicy), ``uid`` and ``api_key`` (the test account), ``intercept``
+    (route httpx calls for api.topview.ai to the in-process fake; default True).
+    """
+
+    config: MockConfig = field(default_factory=MockConfig)
+    outcomes: Mapping[str, Any] = field(default_factory=dict)
+    faults: tuple[FaultSpec, ...] = ()
+    notice_policy: DeliveryPolicy | None = None
+    uid: str = DEFAULT_UID
+    api_key: str = DEFAULT_API_KEY
+    intercept: bool = True
+
+    @classmethod
+    def from_marks(cls, marks: Iterable[pytest.Mark]) -> TopviewOptions:
+        """Merge markers, the closest (the test's own) winning over class and module ones."""
+        merged: dict[str, Any] = {}
+        for mark in reversed(list(marks)):
+            if mark.args:
+                raise pytest.UsageError("@pytest.mark.topview takes keyword arguments only")
+            merged.update(mark.kwargs)
+        return cls.from_kwargs(merged)
+
+    @classmethod
+    def from_kwargs(cls, kwargs: Mapping[str, Any]) -> TopviewOptions:
+        """Options from marker keywords; an unknown keyword is a usage error naming the known ones."""
+        own = {f.name for f in dataclasses.fields(cls)} - {"config"}
+        options: dict[str, Any] = {}
+        changes: dict[str, Any] = {}
+        for key, value in kwargs.items():
+            if key == "config":
+                continue
+            name = ALIASES.get(key, key)
+            if name in own:
+                options[name] = value
+            elif name in CONFIG_FIELDS:
+                changes[name] = value
+            else:
+                known = sorted(own | CONFIG_FIELDS | set(ALIASES) | {"config"})
+                raise pytest.UsageError(f"@pytest.mark.topview: unknown option {key!r}; known: {', '.join(known)}")
+        base = kwargs.get("config", MockConfig())
+        if not isinstance(base, MockConfig):
+            raise pytest.UsageError("@pytest.mark.topview(config=...) must be a MockConfig")
+        try:
+            config = dataclasses.replace(base, **changes)
+        except (TypeError, ValueError) as error:
+            raise pytest.UsageError(f"@pytest.mark.topview: {error}") from error
+        if "faults" in options:
+            options["faults"] = tuple(f if isinstance(f, FaultSpec) else FaultSpec(**f) for f in options["faults"])
+        return cls(config=config, **options)
+
+    def build(self, contract: Contract) -> TopviewMock:
+        """A fresh fake with these options applied."""
+        mock = TopviewMock(self.config, contract=contract)
+        script_outcomes(mock, self.outcomes)
+        for spec in self.faults:
+            mock.faults.add(spec)
+        if self.notice_policy is not None:
+            mock.notices.policy = self.notice_policy
+        return mock
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Declare the marker (the plugin works under ``--strict-markers``)."""
+    config.addinivalue_line(
+        "markers",
+        "topview(**options): configure the topview_mock / topview_server fake of this test "
+        "(seed, credits, progression, clock, speed, outcomes, faults, uid, api_key, ...)",
+    )
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Remember whether the test body failed, so teardown does not report the same fault twice."""
+    report: pytest.TestReport = yield  # type: ignore[misc]
+    if report.when == "call":
+        item.stash[CALL_FAILED] = report.failed
+    return report  # type: ignore[return-value]
+
+
+@pytest.fixture(scope="session")
+def topview_contract() -> Contract:
+    """The Topview contract, loaded once per session and shared by every fake (it is read-only)."""
+    return Contract.load()
+
+
+@pytest.fixture
+def topview_options(request: pytest.FixtureRequest) -> TopviewOptions:
+    """This test's options from its ``@pytest.mark.topview`` markers."""
+    return TopviewOptions.from_marks(request.node.iter_markers(MARKER))
+
+
+@pytest.fixture
+def topview_mock(
+    request: pytest.FixtureRequest, topview_options: TopviewOptions, topview_contract: Contract
+) -> Iterator[FakeTopview]:
+    """An in-process fake Topview with its control API and httpx clients (see ``FakeTopview``)."""
+    options = topview_options
+    fake = FakeTopview(
+        options.build(topview_contract), uid=options.uid, api_key=options.api_key, base_url=BASE_URL,
+        intercept=options.intercept,
+    )
+    try:
+        yield fake
+    finally:
+        fake.close()
+    _fail_on_errors(request, fake, "topview_mock")
+
+
+@pytest.fixture
+def topview_server(
+    request: pytest.FixtureRequest, topview_options: TopviewOptions, topview_contract: Contract
+) -> Iterator[LiveServer]:
+    """A fake Topview served on a free 127.0.0.1 port from a background thread (``url``, ``env``)."""
+    options = topview_options
+    server = LiveServer(options.build(topview_contract), uid=options.uid, api_key=options.api_key)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+    _fail_on_errors(request, server, "topview_server")
+
+
+def _fail_on_errors(request: pytest.FixtureRequest, controls: TopviewControls, fixture: str) -> None:
+    """Fail at teardown with the fake's unexpected exceptions, unless the test already failed."""
+    errors = list(controls.errors)
+    if not errors or request.node.stash.get(CALL_FAILED, False):
+        return
+    listed = "\n".join(f"  {type(error).__name__}: {error}" for error in errors)
+    message = f"{fixture}: the fake raised {len(errors)} unexpected exception(s) (a bug in topview-mock):\n{listed}"
+    raise AssertionError(message) from errors[0]
+

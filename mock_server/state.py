@@ -91,7 +91,8 @@ class Tenant:
     files: dict[str, FileRecord] = field(default_factory=dict)
     boards: OrderedDict[str, Board] = field(default_factory=OrderedDict)
     voices: OrderedDict[str, dict[str, Any]] = field(default_factory=OrderedDict)  # cloned voices
-    avatars: OrderedDict[str, dict[str, Any]] = field(default_factory=OrderedDict)  # custom avatars
+    avatars: OrderedDict[str, dict[str, Any]] = field(default_factory=OrderedDict)  # custom AI avatars
+    photo_avatars: OrderedDict[str, dict[str, Any]] = field(default_factory=OrderedDict)  # custom photo avatars
     replace_keys: dict[str, str] = field(default_factory=dict)  # PA v1 key / v2 imageId -> taskId
     downloads: dict[str, dict[str, Any]] = field(default_factory=dict)  # board batch downloads
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import wave
+from dataclasses import dataclass
 from collections.abc import AsyncIterator, Mapping
 from functools import cache
 from typing import Any
@@ -15,6 +16,7 @@ from PIL import Image
 from starlette.applications import Starlette
 
 from mock_server import MockConfig, Progression, TopviewMock, create_app
+from mock_server.catalogues import THAI_VOICE_IDS
 from mock_server.contract import Contract
 from mock_server.media import sample
 
@@ -35,10 +37,16 @@ def config() -> MockConfig:
     return MockConfig(seed=0, progression=Progression("time", init=1, running=3))
 
 
+@pytest.fixture(scope="session")
+def contract() -> Contract:
+    """The contract, parsed once per session (it is read-only; every app gets its own state)."""
+    return load_contract()
+
+
 @pytest.fixture
-def app(config: MockConfig) -> Starlette:
+def app(config: MockConfig, contract: Contract) -> Starlette:
     """A fresh fake Topview app built from the contract."""
-    return create_app(config)
+    return create_app(mock=TopviewMock(config, contract=contract))
 
 
 @pytest.fixture
@@ -94,6 +102,29 @@ def wav(seconds: float, rate: int = 8000) -> bytes:
     return out.getvalue()
 
 
+async def op(client: httpx.AsyncClient, operation_id: str, *, uid: str = UID,
+             body: Mapping[str, Any] | None = None, params: Mapping[str, Any] | None = None,
+             extra: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Call a contract operation by its operationId; the envelope."""
+    operation = load_contract()[operation_id]
+    return await call(client, operation.method, operation.path, uid=uid, json=body, params=params, extra=extra)
+
+
+async def submit(client: httpx.AsyncClient, operation_id: str, body: Mapping[str, Any], *, uid: str = UID,
+                 extra: Mapping[str, str] | None = None) -> str:
+    """Submit a task that must be accepted; its taskId."""
+    ack = ok(await op(client, operation_id, uid=uid, body=body, extra=extra))
+    assert ack["status"] == "success" and ack["errorMsg"] is None, ack
+    return str(ack["taskId"])
+
+
+async def query(client: httpx.AsyncClient, operation_id: str, task_id: str, *, uid: str = UID) -> dict[str, Any]:
+    """The query envelope of a task, checked against the contract's response schema."""
+    envelope = await op(client, operation_id, uid=uid, params={"taskId": task_id})
+    assert_valid(operation_id, envelope)
+    return envelope
+
+
 async def credential(client: httpx.AsyncClient, fmt: str, uid: str = UID) -> dict[str, Any]:
     """Step 1 of an upload: a fileId and a presigned PUT URL."""
     result: dict[str, Any] = ok(await call(client, "GET", "/v1/upload/credential", uid=uid, params={"format": fmt}))
@@ -134,16 +165,48 @@ async def upload_video(client: httpx.AsyncClient, uid: str = UID) -> str:
     return await upload(client, "mp4", sample("mp4"), uid)
 
 
+@dataclass(frozen=True)
+class Materials:
+    """Uploaded files and catalogue ids one account can build valid requests from."""
+
+    image: str  # 64x64 PNG
+    image2: str  # another 64x64 PNG
+    mask: str  # 64x64 PNG, the size of ``image``
+    video: str
+    audio: str  # a 2 s WAV
+    voice: str  # a non-Thai voice
+    thai_voice: str
+    caption: str
+    ai_avatar: str
+    product_avatar: str
+    template: str
+
+
+async def materials(client: httpx.AsyncClient, mock: TopviewMock, uid: str = UID) -> Materials:
+    """Upload the usual inputs as ``uid`` and pick catalogue ids."""
+    items = mock.catalogues.items
+    return Materials(
+        image=await upload_image(client, uid=uid), image2=await upload_image(client, uid=uid),
+        mask=await upload_image(client, uid=uid), video=await upload_video(client, uid=uid),
+        audio=await upload_audio(client, 2.0, uid=uid),
+        voice=next(v["voiceId"] for v in items["voices"] if v["bestSupportLanguage"] != "th"),
+        thai_voice=THAI_VOICE_IDS[0], caption=items["captions"][0]["captionId"],
+        ai_avatar=items["aiavatars"][0]["aiavatarId"], product_avatar=items["productAvatars"][0]["avatarId"],
+        template=items["anyshootTemplates"][0]["templateId"],
+    )
+
+
 @cache
-def _contract() -> Contract:
+def load_contract() -> Contract:
+    """The contract, parsed once per process."""
     return Contract.load()
 
 
 @cache
 def _validator(operation_id: str) -> Any:
-    operation = _contract()[operation_id]
-    raw = _contract().document["paths"][operation.path][operation.method.lower()]
-    schema = _contract().resolve(raw["responses"]["200"]["content"]["application/json"]["schema"])
+    operation = load_contract()[operation_id]
+    raw = load_contract().document["paths"][operation.path][operation.method.lower()]
+    schema = load_contract().resolve(raw["responses"]["200"]["content"]["application/json"]["schema"])
     return jsonschema_rs.Draft202012Validator(schema)
 
 

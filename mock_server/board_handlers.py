@@ -1,0 +1,320 @@
+"""Handlers of boards and account housekeeping: boards, board tasks, batch download, deletions, space."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from typing import TYPE_CHECKING, Any
+
+from .account_handlers import iso
+from .call import Call
+from .errors import TopviewError, not_found
+from .groups import BOARD_DOWNLOAD
+from .handlers import own_task
+from .results import Media, render
+from .state import Board, Tenant
+from .tasks import Outcome, Task
+
+if TYPE_CHECKING:
+    from .mock import TopviewMock
+
+MAX_DISK_BYTES = 100 * 1024**3
+
+
+def _page(call: Call, items: list[Any], key: str) -> dict[str, Any]:
+    page_no, page_size = call.query.get("pageNo", 1), call.query.get("pageSize", 20)
+    start = (page_no - 1) * page_size
+    return {key: items[start:start + page_size], "total": len(items), "pageNo": page_no, "pageSize": page_size}
+
+
+# -- boards ------------------------------------------------------------------------------------------
+
+
+def _board(call: Call, board_id: str) -> Board:
+    board = call.tenant.boards.get(board_id)
+    if board is None:
+        raise not_found("boardId", board_id)
+    return board
+
+
+def _board_tasks(tenant: Tenant, board_id: str) -> list[Task]:
+    return [t for t in tenant.tasks.values() if t.board_id == board_id and not t.deleted]
+
+
+def board_json(mock: TopviewMock, tenant: Tenant, board: Board) -> dict[str, Any]:
+    """A board as the boards endpoints show it."""
+    tasks = _board_tasks(tenant, board.board_id)
+    thumbnails = [Media(f"results/{t.task_id}/thumbnail.jpg", "image", "jpg") for t in tasks if t.status == "success"]
+    return {
+        "boardId": board.board_id, "name": board.name, "uid": board.uid, "ownerName": board.uid,
+        "taskCount": len(tasks), "recentThumbnails": thumbnails[-4:],
+        "members": [{"uid": board.uid, "nickname": board.uid, "role": "owner"}], "shareTokens": [],
+        "isSystemDefault": board.is_default, "syncFlag": False, "gmtCreate": iso(board.created_at),
+        "gmtModify": iso(board.modified_at), "isOwner": True,
+    }
+
+
+def _unique_name(call: Call, name: str, except_id: str | None = None) -> str:
+    name = name.strip()
+    if not name:
+        raise TopviewError("4003", "name cannot be null")
+    if any(b.name == name and b.board_id != except_id for b in call.tenant.boards.values()):
+        raise TopviewError("4005", f"Name duplicated: a board named {name!r} already exists")
+    return name
+
+
+async def board_list(mock: TopviewMock, call: Call) -> dict[str, Any]:
+    """The account's boards, the system default first."""
+    boards = [board_json(mock, call.tenant, b) for b in call.tenant.boards.values()]
+    return _page(call, boards, "list")
+
+
+async def board_create(mock: TopviewMock, call: Call) -> dict[str, Any]:
+    """A new board; names are unique per account (4005)."""
+    name = _unique_name(call, call.body["name"])
+    now = mock.clock.now()
+    board = Board(mock.state.ids.new(), call.uid, name, now, now)
+    call.tenant.boards[board.board_id] = board
+    return board_json(mock, call.tenant, board)
+
+
+async def board_detail(mock: TopviewMock, call: Call) -> dict[str, Any]:
+    """One board of the account."""
+    return board_json(mock, call.tenant, _board(call, call.query["boardId"]))
+
+
+async def board_update(mock: TopviewMock, call: Call) -> dict[str, Any]:
+    """Rename a board (4005 when another board has the name)."""
+    board = _board(call, call.body["boardId"])
+    board.name = _unique_name(call, call.body["name"], board.board_id)
+    board.modified_at = mock.clock.now()
+    return board_json(mock, call.tenant, board)
+
+
+async def board_delete(mock: TopviewMock, call: Call) -> None:
+    """Delete a board and the tasks filed on it; the default board stays (4006)."""
+    board = _board(call, call.query["boardId"])
+    if board.is_default:
+        raise TopviewError("4006", "Request refuse: the system default board cannot be deleted")
+    for task in _board_tasks(call.tenant, board.board_id):
+        task.deleted = True
+    del call.tenant.boards[board.board_id]
+
+
+# -- board tasks -------------------------------------------------------------------------------------
+
+
+def board_task_json(mock: TopviewMock, call: Call, task: Task) -> dict[str, Any]:
+    """A task as a board shows it."""
+    kind = mock.table.by_name[task.kind]
+    unfinished = not task.finished
+    return {
+        "taskId": task.task_id, "boardTaskId": task.board_task_ids[0] if task.board_task_ids else task.task_id,
+        "boardId": task.board_id, "sortWeight": task.created_at, "uid": task.uid, "userName": task.uid,
+        "toolType": kind.name, "toolCategory": kind.tool, "status": task.status, "mediaType": kind.media_type,
+        "rating": None, "parameters": {k: v for k, v in task.params.items() if k != "noticeUrl"},
+        "result": mock.task_result(task), "errorMessage": task.error_msg,
+        "errorCode": "TASK_FAILED" if task.status == "fail" else None, "creditsCost": task.cost,
+        "creditsPayerUid": task.uid, "creditsPayerName": task.uid, "gmtCreate": iso(task.created_at),
+        "gmtModify": iso(task.history[-1][0]), "completedAt": iso(task.finished_at) if task.finished_at else None,
+        "isPinned": False, "pinnedOriginalSortWeight": None, "groupIds": [], "unresolvedCount": 0,
+        "useUnlimitMode": False,
+        "estimateInfo": {
+            "queueCount": 0, "estimatedWaitSeconds": 0,
+            "estimatedProcessSeconds": int(max(0.0, (task.due_at or mock.clock.now()) - mock.clock.now())),
+        } if unfinished else None,
+    }
+
+
+def _selected(mock: TopviewMock, tenant: Tenant, board_id: str, flt: dict[str, Any]) -> list[Task]:
+    tasks = _board_tasks(tenant, board_id)
+    media, category = flt.get("mediaType"), flt.get("toolCategory")
+    tools = set(flt.get("toolTypes") or []) | ({flt["toolType"]} if flt.get("toolType") else set())
+    creators = set(flt.get("creatorUids") or [])
+    rating = flt.get("rating")
+    out = []
+    for task in tasks:
+        kind = mock.table.by_name[task.kind]
+        if media not in (None, "", "all") and kind.media_type != media:
+            continue
+        if category and kind.tool != category:
+            continue
+        if tools and kind.name not in tools:
+            continue
+        if creators and task.uid not in creators:
+            continue
+        if rating not in (None, "", "all", "unrated"):
+            continue  # nothing is rated: the API has no rating endpoint
+        if flt.get("groupIds"):
+            continue  # nor groups
+        out.append(task)
+    return out
+
+
+async def board_task_list(mock: TopviewMock, call: Call) -> dict[str, Any]:
+    """The tasks on a board, filtered, sorted and paged."""
+    board = _board(call, call.query["boardId"])
+    tasks = _selected(mock, call.tenant, board.board_id, call.query)
+    field = call.query.get("sortField", "gmtCreate")
+
+    def when(task: Task) -> float:
+        if field == "completedAt":
+            return task.finished_at or 0.0
+        return task.history[-1][0] if field == "gmtModify" else task.created_at
+
+    tasks.sort(key=when, reverse=call.query.get("sortOrder", "desc") == "desc")
+    return _page(call, [board_task_json(mock, call, t) for t in tasks], "list")
+
+
+async def board_task_detail(mock: TopviewMock, call: Call) -> dict[str, Any]:
+    """One task filed on a board of the account."""
+    task = call.tenant.tasks.get(call.query["taskId"])
+    if task is None or task.deleted or task.board_id is None:
+        raise not_found("taskId", call.query["taskId"])
+    return board_task_json(mock, call, task)
+
+
+def _batch(mock: TopviewMock, call: Call) -> list[Task]:
+    board = _board(call, call.body["boardId"]) if call.body.get("boardId") else call.tenant.default_board
+    if call.body.get("selectAll"):
+        excluded = set(call.body.get("excludeTaskIds") or [])
+        return [t for t in _selected(mock, call.tenant, board.board_id, call.body.get("filter") or {})
+                if t.task_id not in excluded]
+    chosen = []
+    for task_id in call.body.get("taskIds") or []:
+        task = call.tenant.tasks.get(task_id)
+        if task is None or task.deleted or task.board_id != board.board_id:
+            raise not_found("taskIds", task_id)
+        chosen.append(task)
+    return chosen
+
+
+async def board_task_batch_delete(mock: TopviewMock, call: Call) -> dict[str, Any]:
+    """Delete the chosen tasks of a board (synchronous)."""
+    for task in _batch(mock, call):
+        task.deleted = True
+    return {}
+
+
+async def batch_download_submit(mock: TopviewMock, call: Call) -> dict[str, Any]:
+    """Start zipping the chosen tasks' outputs; poll the status with downloadTaskId."""
+    chosen = _batch(mock, call)
+    task = Task(
+        task_id=mock.state.ids.new(), uid=call.uid, kind=BOARD_DOWNLOAD.name,
+        operation_id=call.op.operation_id, params={"taskIds": [t.task_id for t in chosen]},
+        created_at=mock.clock.now(), progression=mock.policies.progression_for(call.uid, BOARD_DOWNLOAD.name),
+        outcome=Outcome(), cost=0.0, task_type=BOARD_DOWNLOAD.task_type, api_key=call.api_key,
+    )
+    mock.engine.submit(call.tenant, task)
+    return download_json(mock, call, task)
+
+
+def download_json(mock: TopviewMock, call: Call, task: Task) -> dict[str, Any]:
+    """A batch download's state; success carries a signed, expiring ZIP URL."""
+    total = len(task.params["taskIds"])
+    done = task.status == "success"
+    body: dict[str, Any] = {
+        "downloadTaskId": task.task_id, "status": task.status,
+        "progress": 100 if task.finished else 50 if task.status == "running" else 0,
+        "processedCount": total if task.finished else total // 2 if task.status == "running" else 0,
+        "totalCount": total, "downloadUrl": None, "fileCount": None, "totalSize": None, "expiresAt": None,
+        "gmtCreate": iso(task.created_at), "completedAt": iso(task.finished_at) if task.finished_at else None,
+        "errorCode": "STORAGE_ERROR" if task.status == "fail" else None, "errorMessage": task.error_msg,
+    }
+    if done:
+        key = f"downloads/{task.task_id}.zip"
+        stored = mock.store.get_object(key) or mock.store.put_object(key, _zip(mock, call, task), "application/zip")
+        seconds = mock.config.result_url_seconds
+        body.update(downloadUrl=mock.store.presign_get(call.base_url, key, seconds, cdn=True), fileCount=total,
+                    totalSize=stored.size, expiresAt=iso(mock.clock.now() + seconds))
+    return body
+
+
+def _zip(mock: TopviewMock, call: Call, task: Task) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for task_id in task.params["taskIds"]:
+            source = call.tenant.tasks.get(task_id)
+            result = render(mock.task_result(source), mock.url_for(call.base_url, cdn=False)) if source else {}
+            archive.writestr(f"{task_id}/result.json", repr(result))
+    return buffer.getvalue()
+
+
+async def batch_download_status(mock: TopviewMock, call: Call) -> dict[str, Any]:
+    """The state of a batch download of the account."""
+    task = call.tenant.tasks.get(call.query["downloadTaskId"])
+    if task is None or task.kind != BOARD_DOWNLOAD.name:
+        raise not_found("downloadTaskId", call.query["downloadTaskId"])
+    mock.engine.polled(task)
+    return download_json(mock, call, task)
+
+
+# -- housekeeping ------------------------------------------------------------------------------------
+
+
+async def m2v_task_list(mock: TopviewMock, call: Call) -> dict[str, Any]:
+    """The account's m2v tasks, newest first."""
+    tasks = [t for t in reversed(call.tenant.tasks.values()) if t.kind == "m2v" and not t.deleted]
+    items = [{
+        "taskId": t.task_id, "status": t.status, "errorMsg": t.error_msg,
+        "productName": t.params.get("productName") or (t.output or {}).get("productName"),
+        "productDescription": t.params.get("productDescription") or (t.output or {}).get("productDescription"),
+        "gmtCreate": iso(t.created_at).replace("T", " ").rstrip("Z"),
+        "diskSpace": {"size": str(_task_bytes(mock, t)), "unit": "byte"},
+    } for t in tasks]
+    return _page(call, items, "data")
+
+
+def _task_bytes(mock: TopviewMock, task: Task) -> int:
+    return 3_145_728 if task.status == "success" else 0  # the fake's result videos: a nominal 3 MiB each
+
+
+async def m2v_task_delete(mock: TopviewMock, call: Call) -> dict[str, Any]:
+    """Delete m2v tasks of the account; one object answers for all (documented shape)."""
+    tasks = [own_task(call, task_id, ("m2v",)) for task_id in call.body["taskIds"]]
+    freed = 0
+    for task in tasks:
+        freed += _task_bytes(mock, task)
+        task.deleted = True
+    return {"taskId": ",".join(t.task_id for t in tasks), "status": "success", "errosMsg": None,
+            "data": {"size": freed, "unit": "byte"}}
+
+
+async def user_space(mock: TopviewMock, call: Call) -> dict[str, Any]:
+    """Disk used by the account's uploads and results."""
+    used = 0
+    for record in call.tenant.files.values():
+        stored = mock.store.get_object(record.key) if record.uploaded and not record.key.startswith("results/") else None
+        used += stored.size if stored else 0
+    used += sum(_task_bytes(mock, t) for t in call.tenant.tasks.values() if t.kind == "m2v" and not t.deleted)
+    return {"uid": call.uid, "usedDiskSpace": {"size": used, "unit": "byte"},
+            "maxDiskSpace": {"size": MAX_DISK_BYTES, "unit": "byte"}}
+
+
+async def photo_avatar_create(mock: TopviewMock, call: Call) -> str:
+    """A custom photo avatar from an uploaded portrait; the result is its new id."""
+    avatar_id = mock.state.ids.new()
+    call.tenant.photo_avatars[avatar_id] = {
+        "avatarId": avatar_id, "avatarName": f"Custom avatar {len(call.tenant.photo_avatars) + 1}",
+        "coverUrl": Media(f"avatars/{avatar_id}.jpg", "image", "jpg"), "gender": None, "categoryIds": [],
+        "isCustom": True, "gmtCreate": iso(mock.clock.now()),
+    }
+    return avatar_id
+
+
+async def photo_avatar_delete(mock: TopviewMock, call: Call) -> None:
+    """Delete a custom photo avatar of the account (a public one answers 4006)."""
+    avatar_id = call.query["aiAvatarId"]
+    if call.tenant.photo_avatars.pop(avatar_id, None) is None and call.tenant.avatars.pop(avatar_id, None) is None:
+        if mock.catalogues.find("photoAvatars", "avatarId", avatar_id) is not None:
+            raise TopviewError("4006", "Request refuse: public avatars cannot be deleted")
+        raise not_found("aiAvatarId", avatar_id)
+
+
+async def voice_clone_delete(mock: TopviewMock, call: Call) -> None:
+    """Delete a cloned voice of the account (a public voice answers 4006)."""
+    voice_id = call.query["voiceId"]
+    if call.tenant.voices.pop(voice_id, None) is None:
+        if mock.catalogues.find("voices", "voiceId", voice_id) is not None:
+            raise TopviewError("4006", "Request refuse: only cloned voices can be deleted")
+        raise not_found("voiceId", voice_id)

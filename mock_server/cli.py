@@ -1,0 +1,155 @@
+"""``topview-mock serve``: the fake as a standalone server (also ``python -m mock_server``).
+
+Serve defaults differ from the in-process ones on purpose: a realtime clock and tasks that take a few
+real seconds (init 1 s, running 3 s), so a client polling the server sees them run and finish.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .app import create_app
+from .config import MockConfig
+from .mock import TopviewMock
+from .server import bind, serve, url_of
+from .tasks import Progression
+from .testing import ErrorTrap
+
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+
+# Every key a --config file may hold; the command-line flags have the same names (``-`` or ``_``).
+DEFAULTS: dict[str, Any] = {
+    "host": "127.0.0.1",
+    "port": 8000,
+    "seed": 0,
+    "clock": "realtime",
+    "speed": 1.0,
+    "progression": "time",
+    "init_seconds": 1.0,
+    "running_seconds": 3.0,
+    "credits": 1000.0,
+    "log_level": "info",
+    "accounts": None,  # uid -> API key; only in a config file
+}
+
+
+class ConfigFileError(ValueError):
+    """A --config file that cannot be read or holds unknown keys."""
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line: ``topview-mock serve [options]``."""
+    top = argparse.ArgumentParser(prog="topview-mock", description="An offline fake of the Topview AI API.")
+    commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = commands.add_parser(
+        "serve", help="serve the fake over HTTP", description="Serve the fake Topview API and its control API (/_mock/)."
+    )
+    # Flags default to None so that a --config file fills what the command line leaves out.
+    serve.add_argument("--host", help=f"interface to listen on (default {DEFAULTS['host']})")
+    serve.add_argument("--port", type=int, help=f"port to listen on, 0 for any free one (default {DEFAULTS['port']})")
+    serve.add_argument("--seed", type=int, help="seed of ids and generated content (default 0)")
+    serve.add_argument("--clock", choices=("realtime", "manual"), help="realtime (default) or manual (moved by the control API)")
+    serve.add_argument("--speed", type=float, help="virtual seconds per real second of the realtime clock (default 1)")
+    serve.add_argument(
+        "--progression", choices=("time", "polls", "manual"),
+        help="tasks move on after some seconds (default), after some polls, or only when completed by the control API",
+    )
+    serve.add_argument("--init-seconds", type=float, help="seconds (or polls) a task stays in init (default 1)")
+    serve.add_argument("--running-seconds", type=float, help="seconds (or polls) a task stays running (default 3)")
+    serve.add_argument("--credits", type=float, help="credits of every new account (default 1000)")
+    serve.add_argument("--config", type=Path, help="a YAML or JSON file holding any of these options")
+    serve.add_argument("--log-level", choices=LOG_LEVELS, help="server log level (default info)")
+    return top
+
+
+def load_file(path: Path) -> dict[str, Any]:
+    """The options of a YAML or JSON config file (keys as the flags, ``-`` or ``_``)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (OSError, ValueError, yaml.YAMLError) as error:
+        raise ConfigFileError(f"cannot read {path}: {error}") from error
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigFileError(f"{path} must hold a mapping of options")
+    options = {str(key).replace("-", "_"): value for key, value in data.items()}
+    unknown = sorted(set(options) - set(DEFAULTS))
+    if unknown:
+        raise ConfigFileError(f"{path}: unknown option(s) {', '.join(unknown)}; known: {', '.join(DEFAULTS)}")
+    return options
+
+
+def settings(args: argparse.Namespace) -> dict[str, Any]:
+    """Defaults, then the config file, then the command line."""
+    merged = dict(DEFAULTS)
+    if args.config is not None:
+        merged.update(load_file(args.config))
+    merged.update({key: value for key, value in vars(args).items() if key in DEFAULTS and value is not None})
+    return merged
+
+
+def mock_config(options: Mapping[str, Any]) -> MockConfig:
+    """The :class:`MockConfig` of merged serve options."""
+    return MockConfig(
+        seed=int(options["seed"]),
+        clock_mode=str(options["clock"]),
+        clock_speed=float(options["speed"]),
+        progression=Progression(
+            options["progression"], float(options["init_seconds"]), float(options["running_seconds"])
+        ),
+        credits=float(options["credits"]),
+        accounts=dict(options["accounts"]) if options["accounts"] else None,
+    )
+
+
+def run_serve(options: Mapping[str, Any]) -> int:
+    """Serve until SIGINT or SIGTERM; 0 after a clean stop."""
+    config = mock_config(options)  # invalid values fail here, before the port is taken
+    log_level = str(options["log_level"])
+    logging.basicConfig(level=logging.getLevelName(log_level.upper()) if log_level != "trace" else 5,
+                        format="%(levelname)s %(name)s: %(message)s")
+    mock = TopviewMock(config)
+    app = ErrorTrap(create_app(mock=mock))
+    sock = bind(str(options["host"]), int(options["port"]))
+    url = url_of(sock)
+
+    def announce(_: object) -> None:
+        progression = config.progression
+        print(f"topview-mock listening on {url}", flush=True)
+        print(f"control API: {url}/_mock/", flush=True)
+        print(
+            f"clock {config.clock_mode} (speed {config.clock_speed:g}), progression {progression.mode} "
+            f"(init {progression.init:g}, running {progression.running:g}), seed {config.seed}, "
+            f"credits {config.credits:g}; Ctrl-C to stop",
+            flush=True,
+        )
+
+    try:
+        asyncio.run(serve(app, mock, sock, log_level=log_level, on_ready=announce, handle_signals=True))
+    finally:
+        sock.close()
+    print("topview-mock stopped", flush=True)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``topview-mock`` command."""
+    args = parser().parse_args(argv)
+    try:
+        options = settings(args)
+        if args.command == "serve":
+            return run_serve(options)
+    except (ConfigFileError, ValueError, OSError) as error:
+        print(f"topview-mock: {error}", file=sys.stderr)
+        return 2
+    return 2  # pragma: no cover - argparse requires a command

@@ -1,0 +1,292 @@
+"""The control API over HTTP, under ``/_mock/``: the same operations as TopviewMock's Python methods.
+
+These routes are not part of the Topview contract. They answer plain JSON (never the envelope);
+bad input answers HTTP 400 ``{"error": "<field> ..."}``, an unknown task 404, a finished one 409.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from . import control_schema as schema
+from .control_schema import ControlError
+from .engine import describe
+from .tasks import Outcome, Progression, Task
+
+if TYPE_CHECKING:
+    from .mock import TopviewMock
+
+PREFIX = "/_mock"
+Action = Callable[["TopviewMock", Request], Awaitable[Any]]
+
+
+# -- state, clock, tasks -------------------------------------------------------------------------------
+
+
+async def reset(mock: TopviewMock, request: Request) -> Any:
+    """POST /_mock/reset {"uid"?}: forget one account, or everything."""
+    uid = schema.text(await schema.read_body(request, frozenset({"uid"})), "uid")
+    mock.reset(uid)
+    return {"reset": uid or "all"}
+
+
+async def clock(mock: TopviewMock, request: Request) -> Any:
+    """GET /_mock/clock: the virtual time and how it moves."""
+    return clock_json(mock)
+
+
+async def advance(mock: TopviewMock, request: Request) -> Any:
+    """POST /_mock/clock/advance {"seconds"}: move virtual time; due work happens on the way."""
+    body = await schema.read_body(request, frozenset({"seconds"}))
+    mock.advance(schema.number(body, "seconds", required=True, minimum=0) or 0.0)
+    return clock_json(mock)
+
+
+def clock_json(mock: TopviewMock) -> dict[str, Any]:
+    """The clock as the control API shows it."""
+    return {"now": mock.clock.now(), "mode": mock.clock.mode, "speed": mock.clock.speed}
+
+
+async def tasks(mock: TopviewMock, request: Request) -> Any:
+    """GET /_mock/tasks?uid=&status=: every task, or one account's, optionally in one status."""
+    status = request.query_params.get("status")
+    found = mock.tasks(request.query_params.get("uid") or None)
+    return {"tasks": [t for t in found if status is None or t["status"] == status]}
+
+
+async def task(mock: TopviewMock, request: Request) -> Any:
+    """GET /_mock/tasks/{taskId}: one task with its history."""
+    return describe(_task(mock, request.path_params["task_id"]))
+
+
+async def complete(mock: TopviewMock, request: Request) -> Any:
+    """POST /_mock/tasks/{taskId}/complete {"status", "errorMsg"}: finish it now."""
+    found = _unfinished(mock, request.path_params["task_id"])
+    wanted = _outcome(await schema.read_body(request, frozenset({"status", "errorMsg"})))
+    return describe(mock.complete(found.task_id, wanted.status, wanted.message))
+
+
+async def force(mock: TopviewMock, request: Request) -> Any:
+    """POST /_mock/tasks/{taskId}/outcome {"status", "errorMsg"}: how it ends when it ends."""
+    found = _unfinished(mock, request.path_params["task_id"])
+    wanted = _outcome(await schema.read_body(request, frozenset({"status", "errorMsg"})))
+    return describe(mock.force(found.task_id, wanted.status, wanted.message))
+
+
+def _task(mock: TopviewMock, task_id: str) -> Task:
+    found = mock.state.find_task(task_id)
+    if found is None:
+        raise ControlError(f"taskId {task_id} is not a task of this fake", 404)
+    return found
+
+
+def _unfinished(mock: TopviewMock, task_id: str) -> Task:
+    found = _task(mock, task_id)
+    mock.engine.settle()
+    if found.finished:  # terminal states never change
+        raise ControlError(f"taskId {found.task_id} is already {found.status}", 409)
+    return found
+
+
+def _outcome(body: schema.Body) -> Outcome:
+    return schema.outcome({"status": body.get("status", "success"), "errorMsg": body.get("errorMsg")}, "status")
+
+
+# -- behaviour: outcomes, progression, concurrency, credits ---------------------------------------------
+
+
+async def script(mock: TopviewMock, request: Request) -> Any:
+    """POST /_mock/outcomes {"operationId", "outcomes"}: how the next submitted tasks will end."""
+    body = await schema.read_body(request, frozenset({"operationId", "outcomes"}))
+    operation = _operation(mock, schema.text(body, "operationId") or "*")
+    mock.script_outcomes(operation, schema.outcomes(body))
+    return scripts(mock)
+
+
+async def show_scripts(mock: TopviewMock, request: Request) -> Any:
+    """GET /_mock/outcomes: the outcomes still queued, per operation."""
+    return scripts(mock)
+
+
+async def clear_scripts(mock: TopviewMock, request: Request) -> Any:
+    """DELETE /_mock/outcomes: drop every queued outcome."""
+    mock.policies.scripts.clear()
+    return scripts(mock)
+
+
+def scripts(mock: TopviewMock) -> dict[str, Any]:
+    """Queued outcomes as the control API shows them."""
+    return {"outcomes": {
+        op: [{"status": o.status, "errorMsg": o.message} for o in queue] for op, queue in mock.policies.scripts.items()
+    }}
+
+
+async def set_progression(mock: TopviewMock, request: Request) -> Any:
+    """PUT /_mock/progression {"mode", "init", "running", "uid"? | "kind"? | "taskId"?}."""
+    body = await schema.read_body(request, frozenset({"mode", "init", "running", "uid", "kind", "taskId"}))
+    scopes = [name for name in ("uid", "kind", "taskId") if body.get(name) is not None]
+    if len(scopes) > 1:
+        raise ControlError(f"give at most one of uid, kind, taskId (got {', '.join(scopes)})")
+    uid, kind, task_id = schema.text(body, "uid"), schema.text(body, "kind"), schema.text(body, "taskId")
+    if kind is not None and kind not in mock.table.by_name:
+        raise ControlError(f"kind must be one of {', '.join(mock.table.by_name)}")
+    policies = mock.policies
+    if task_id is not None:
+        base = _unfinished(mock, task_id).progression
+    else:
+        base = policies.progression_for(uid or "", kind or "")
+    try:
+        mock.set_progression(schema.progression(body, base), uid=uid, kind=kind, task_id=task_id)
+    except ValueError as error:
+        raise ControlError(str(error)) from None
+    return progressions(mock)
+
+
+async def show_progression(mock: TopviewMock, request: Request) -> Any:
+    """GET /_mock/progression: the global, per-account and per-kind progressions and the 4007 limit."""
+    return progressions(mock)
+
+
+def progressions(mock: TopviewMock) -> dict[str, Any]:
+    """Policies as the control API shows them."""
+    p = mock.policies
+
+    def show(pr: Progression) -> dict[str, Any]:
+        return {"mode": pr.mode, "init": pr.init, "running": pr.running}
+
+    return {
+        "global": show(p.progression), "byUid": {k: show(v) for k, v in p.by_uid.items()},
+        "byKind": {k: show(v) for k, v in p.by_kind.items()}, "maxUnfinished": p.max_unfinished,
+    }
+
+
+async def concurrency(mock: TopviewMock, request: Request) -> Any:
+    """PUT /_mock/concurrency {"maxUnfinished": n | null}: the per-account limit answering 4007."""
+    body = await schema.read_body(request, frozenset({"maxUnfinished"}))
+    if "maxUnfinished" not in body:
+        raise ControlError("maxUnfinished is required (null turns the limit off)")
+    mock.set_max_unfinished(schema.integer(body, "maxUnfinished", minimum=1))
+    return {"maxUnfinished": mock.policies.max_unfinished}
+
+
+async def set_credits(mock: TopviewMock, request: Request) -> Any:
+    """PUT /_mock/credits {"uid", "credit"}: the account's balance from now on."""
+    body = await schema.read_body(request, frozenset({"uid", "credit"}))
+    uid = schema.text(body, "uid", required=True) or ""
+    mock.set_credits(uid, schema.number(body, "credit", required=True, minimum=0) or 0.0)
+    return mock.credits(uid)
+
+
+async def credits(mock: TopviewMock, request: Request) -> Any:
+    """GET /_mock/credits?uid=: the account's ledger (granted = balance + reserved + spent)."""
+    uid = request.query_params.get("uid")
+    if not uid:
+        raise ControlError("uid is required")
+    return mock.credits(uid)
+
+
+def _operation(mock: TopviewMock, operation_id: str) -> str:
+    known = {op.operation_id for op in mock.contract}
+    if operation_id != "*" and operation_id not in known:
+        raise ControlError(f"operationId {operation_id} is not an operation of the contract (or '*')")
+    return operation_id
+
+
+# -- faults and journal ----------------------------------------------------------------------------------
+
+
+async def add_fault(mock: TopviewMock, request: Request) -> Any:
+    """POST /_mock/faults {operationId?, uid?, code? status? latency? drop?, times? probability? seed?}."""
+    spec = schema.fault_spec(await schema.read_body(request, schema.FAULT_FIELDS))
+    _operation(mock, spec.operation)
+    return mock.add_fault(spec).to_json()
+
+
+async def faults(mock: TopviewMock, request: Request) -> Any:
+    """GET /_mock/faults: every rule with its counters."""
+    return {"faults": [rule.to_json() for rule in mock.faults.rules()]}
+
+
+async def clear_faults(mock: TopviewMock, request: Request) -> Any:
+    """DELETE /_mock/faults: drop every rule."""
+    mock.faults.reset()
+    return {"faults": []}
+
+
+async def remove_fault(mock: TopviewMock, request: Request) -> Any:
+    """DELETE /_mock/faults/{faultId}: drop one rule."""
+    rule_id = request.path_params["fault_id"]
+    try:
+        mock.faults.remove(rule_id)
+    except KeyError:
+        raise ControlError(f"faultId {rule_id} is not an active fault rule", 404) from None
+    return {"faults": [rule.to_json() for rule in mock.faults.rules()]}
+
+
+async def journal(mock: TopviewMock, request: Request) -> Any:
+    """GET /_mock/journal?uid=&operationId=&code=&limit=: journalled exchanges, oldest first."""
+    q = request.query_params
+    limit = q.get("limit")
+    if limit is not None and not (limit.isdigit() and int(limit) > 0):
+        raise ControlError("limit must be a positive integer")
+    found = mock.journal.entries(
+        uid=q.get("uid"), operation_id=q.get("operationId"), code=q.get("code"),
+        limit=int(limit) if limit else None,
+    )
+    return {"entries": [entry.to_json() for entry in found]}
+
+
+async def clear_journal(mock: TopviewMock, request: Request) -> Any:
+    """DELETE /_mock/journal: forget every journalled exchange."""
+    mock.journal.reset()
+    return {"entries": []}
+
+
+# -- routing ---------------------------------------------------------------------------------------------
+
+ROUTES: tuple[tuple[str, str, Action], ...] = (
+    ("POST", "/reset", reset),
+    ("GET", "/clock", clock),
+    ("POST", "/clock/advance", advance),
+    ("GET", "/tasks", tasks),
+    ("GET", "/tasks/{task_id}", task),
+    ("POST", "/tasks/{task_id}/complete", complete),
+    ("POST", "/tasks/{task_id}/outcome", force),
+    ("POST", "/outcomes", script),
+    ("GET", "/outcomes", show_scripts),
+    ("DELETE", "/outcomes", clear_scripts),
+    ("PUT", "/progression", set_progression),
+    ("GET", "/progression", show_progression),
+    ("PUT", "/concurrency", concurrency),
+    ("PUT", "/credits", set_credits),
+    ("GET", "/credits", credits),
+    ("POST", "/faults", add_fault),
+    ("GET", "/faults", faults),
+    ("DELETE", "/faults", clear_faults),
+    ("DELETE", "/faults/{fault_id}", remove_fault),
+    ("GET", "/journal", journal),
+    ("DELETE", "/journal", clear_journal),
+)
+
+
+def control_routes(mock: TopviewMock) -> list[BaseRoute]:
+    """The control routes of one fake, bound to it."""
+    return [
+        Route(PREFIX + path, _endpoint(mock, action), methods=[method], name=f"control:{method}:{path}")
+        for method, path, action in ROUTES
+    ]
+
+
+def _endpoint(mock: TopviewMock, action: Action) -> Callable[[Request], Awaitable[Response]]:
+    async def serve(request: Request) -> Response:
+        try:
+            return JSONResponse(await action(mock, request))
+        except ControlError as error:
+            return JSONResponse({"error": error.message}, status_code=error.status)
+
+    return serve

@@ -1,0 +1,154 @@
+"""The control API's own small schema: JSON bodies read into fault specs, outcomes and progressions.
+
+Bad control input is the caller's bug in their test set-up, not a Topview error: it answers HTTP 400
+with ``{"error": "<field> ..."}`` naming the field, never a Topview envelope.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from starlette.requests import Request
+
+from .faults import FaultSpec
+from .tasks import Outcome, Progression
+
+Body = Mapping[str, Any]
+
+
+class ControlError(Exception):
+    """Bad control input (400), an unknown thing (404) or a request the state forbids (409)."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+async def read_body(request: Request, allowed: frozenset[str]) -> dict[str, Any]:
+    """The JSON object of a control request (an empty body reads as {}); unknown fields are refused."""
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise ControlError("body must be a JSON object") from None
+    if not isinstance(data, dict):
+        raise ControlError("body must be a JSON object")
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise ControlError(f"{unknown[0]} is not a known field (known: {', '.join(sorted(allowed))})")
+    return data
+
+
+def number(body: Body, name: str, *, required: bool = False, minimum: float | None = None) -> float | None:
+    """A JSON number field (booleans are not numbers here)."""
+    value = body.get(name)
+    if value is None:
+        if required:
+            raise ControlError(f"{name} is required")
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ControlError(f"{name} must be a number")
+    if minimum is not None and value < minimum:
+        raise ControlError(f"{name} must be at least {minimum:g}")
+    return float(value)
+
+
+def integer(body: Body, name: str, *, minimum: int | None = None) -> int | None:
+    """An optional JSON integer field."""
+    value = body.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ControlError(f"{name} must be an integer")
+    if minimum is not None and value < minimum:
+        raise ControlError(f"{name} must be at least {minimum}")
+    return value
+
+
+def text(body: Body, name: str, *, required: bool = False, choices: tuple[str, ...] = ()) -> str | None:
+    """A JSON string field, optionally one of ``choices``."""
+    value = body.get(name)
+    if value is None:
+        if required:
+            raise ControlError(f"{name} is required")
+        return None
+    if not isinstance(value, str) or not value:
+        raise ControlError(f"{name} must be a non-empty string")
+    if choices and value not in choices:
+        raise ControlError(f"{name} must be one of {', '.join(choices)}")
+    return value
+
+
+def outcome(value: Any, where: str) -> Outcome:
+    """An outcome: ``"success"``, ``"fail"``, ``"fail; message=..."`` or ``{"status", "errorMsg"}``."""
+    if isinstance(value, str):
+        try:
+            return Outcome.parse(value)
+        except ValueError as error:
+            raise ControlError(f"{where}: {error}") from None
+    if isinstance(value, dict):
+        status = text(value, "status", required=True, choices=("success", "fail"))
+        message = text(value, "errorMsg")
+        return Outcome("fail", message or "Task failed") if status == "fail" else Outcome()
+    raise ControlError(f"{where} must be 'success', 'fail', 'fail; message=...' or {{status, errorMsg}}")
+
+
+def outcomes(body: Body) -> list[Outcome]:
+    """The ``outcomes`` list of a scripted sequence."""
+    values = body.get("outcomes")
+    if not isinstance(values, list) or not values:
+        raise ControlError("outcomes must be a non-empty list")
+    return [outcome(value, f"outcomes[{i}]") for i, value in enumerate(values)]
+
+
+def progression(body: Body, base: Progression) -> Progression:
+    """A progression from ``mode``, ``init`` and ``running``; omitted fields keep ``base``'s."""
+    mode = text(body, "mode", choices=("time", "polls", "manual")) or base.mode
+    init = number(body, "init", minimum=0)
+    running = number(body, "running", minimum=0)
+    return Progression(
+        mode,  # type: ignore[arg-type]  # checked against the choices above
+        base.init if init is None else init,
+        base.running if running is None else running,
+    )
+
+
+FAULT_FIELDS = frozenset(
+    {"operationId", "uid", "code", "status", "latency", "drop", "times", "probability", "seed"}
+)
+
+
+def fault_spec(body: Body) -> FaultSpec:
+    """A fault rule from its JSON form."""
+    code = body.get("code")
+    if code is not None and not isinstance(code, str):
+        raise ControlError("code must be a string, such as \"5003\"")
+    drop = body.get("drop", False)
+    if not isinstance(drop, bool):
+        raise ControlError("drop must be true or false")
+    try:
+        return FaultSpec(
+            operation=text(body, "operationId") or "*", uid=text(body, "uid"), code=code,
+            status=integer(body, "status"), latency=_latency(body.get("latency")), drop=drop,
+            times=integer(body, "times"), probability=number(body, "probability"), seed=integer(body, "seed"),
+        )
+    except ValueError as error:
+        raise ControlError(str(error)) from None
+
+
+def _latency(value: Any) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value), float(value)
+    if (
+        isinstance(value, list) and len(value) == 2
+        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+    ):
+        return float(value[0]), float(value[1])
+    raise ControlError("latency must be seconds, or [min, max] seconds drawn under the rule's seed")
