@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from product_photo import product_photo
 from topview_client import Account, TopviewAPIError, TopviewClient
 
 from mock_server import Progression
@@ -21,9 +22,9 @@ def client_for(fake: FakeTopview) -> TopviewClient:
     return TopviewClient(Account(fake.uid, fake.api_key), http=httpx.AsyncClient(), sleep=sleep)
 
 
-async def test_remove_background_end_to_end(topview_mock: FakeTopview, png: bytes) -> None:
+async def test_remove_background_end_to_end(topview_mock: FakeTopview) -> None:
     client = client_for(topview_mock)
-    cut_out = await client.remove_background(png)
+    cut_out = await client.remove_background(product_photo())
     await client.aclose()
     assert cut_out.startswith(b"\x89PNG")
     [task] = topview_mock.tasks()
@@ -45,12 +46,14 @@ async def test_a_failed_task_is_reported(topview_mock: FakeTopview) -> None:
     client = client_for(topview_mock)
     task_id = await client.submit("/v1/scraper/task/submit", {"productLink": "https://shop.example.com/p/1"})
     result = await client.wait("/v1/scraper/task/query", task_id)
+    await client.aclose()
     assert (result["status"], result["errorMsg"]) == ("fail", "product page unreachable")
 
 
-@pytest.mark.topview(credits=0)
-async def test_no_credits_is_an_api_error(topview_mock: FakeTopview) -> None:
+@pytest.mark.topview(credits=0.1)
+async def test_too_few_credits_is_an_api_error(topview_mock: FakeTopview) -> None:
     client = client_for(topview_mock)
     with pytest.raises(TopviewAPIError) as raised:
-        await client.submit("/v1/scraper/task/submit", {"productLink": "https://shop.example.com/p/1"})
+        await client.remove_background(product_photo())
+    await client.aclose()
     assert raised.value.code == "4100"

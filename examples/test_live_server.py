@@ -36,6 +36,8 @@ def test_requests_client(topview_server: LiveServer) -> None:
 
 def test_another_process_via_environment(topview_server: LiveServer) -> None:
     env = {**os.environ, **topview_server.env}
-    out = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=30, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=30, check=True
+    )
     task_id = out.stdout.strip()
     assert [task["taskId"] for task in topview_server.tasks()] == [task_id]

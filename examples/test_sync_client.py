@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from product_photo import product_photo
 from topview_client import Account, SyncTopviewClient
 
 from mock_server.testing import FakeTopview
 
 
 @pytest.mark.parametrize("bound", [True, False], ids=["fixture-client", "plain-httpx"])
-def test_upload_submit_poll_download(topview_mock: FakeTopview, png: bytes, bound: bool) -> None:
+def test_upload_submit_poll_download(topview_mock: FakeTopview, bound: bool) -> None:
     http = topview_mock.sync_client if bound else httpx.Client()
     client = SyncTopviewClient(Account(topview_mock.uid, topview_mock.api_key), http=http, sleep=topview_mock.advance)
-    file_id = client.upload(png, "png")
+    file_id = client.upload(product_photo(), "png")
     task_id = client.submit("/v1/common_task/remove_background/submit", {"productImageFileId": file_id})
     result = client.wait("/v1/common_task/remove_background/query", task_id)
     assert result["status"] == "success"

@@ -47,7 +47,9 @@ class Account:
     @classmethod
     def from_env(cls) -> Account:
         """TOPVIEW_UID, TOPVIEW_API_KEY and (optionally) TOPVIEW_BASE_URL."""
-        return cls(os.environ["TOPVIEW_UID"], os.environ["TOPVIEW_API_KEY"], os.environ.get("TOPVIEW_BASE_URL", API_URL))
+        return cls(
+            os.environ["TOPVIEW_UID"], os.environ["TOPVIEW_API_KEY"], os.environ.get("TOPVIEW_BASE_URL", API_URL)
+        )
 
     @property
     def headers(self) -> dict[str, str]:
@@ -68,7 +70,10 @@ class TopviewClient:
     """Async client. ``sleep`` waits between polls (tests pass one that moves the fake's clock)."""
 
     def __init__(
-        self, account: Account, *, http: httpx.AsyncClient | None = None,
+        self,
+        account: Account,
+        *,
+        http: httpx.AsyncClient | None = None,
         sleep: Callable[[float], Awaitable[object]] = anyio.sleep,
     ) -> None:
         self.account = account
@@ -218,7 +223,8 @@ class CallbackReceiver:
                     receiver.notices.append(notice)
                     receiver.arrived.notify_all()
                 ack = {  # the documented acknowledgement: echo the uuid and the account
-                    "code": "200", "message": "Success",
+                    "code": "200",
+                    "message": "Success",
                     "result": {"uuid": notice["uuid"], "topviewUid": self.headers["Topview-Uid"], "result": "success"},
                 }
                 payload = json.dumps(ack).encode()

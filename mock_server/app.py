@@ -139,12 +139,13 @@ async def prepare(mock: TopviewMock, op: Operation, request: Request) -> Call:
 
 def authenticate(mock: TopviewMock, request: Request) -> tuple[str, str]:
     """The account and API key of a request; a missing or malformed header answers code 401."""
-    uid = request.headers.get("topview-uid", "").strip()
+    # Only HTTP's optional whitespace (space, tab) around a value is dropped; the contract's pattern
+    # '^Bearer \S+$' allows exactly one space after Bearer and no whitespace in the key.
+    uid = request.headers.get("topview-uid", "").strip(" \t")
     if not uid or len(uid) > 128:
         raise TopviewError("401", "Topview-Uid header is missing or invalid")
-    scheme, _, key = request.headers.get("authorization", "").partition(" ")
-    key = key.strip()
-    if scheme != "Bearer" or not key or " " in key:
+    scheme, _, key = request.headers.get("authorization", "").strip(" \t").partition(" ")
+    if scheme != "Bearer" or not key or any(c.isspace() for c in key):
         raise TopviewError("401", "Authorization header must be 'Bearer <API key>'")
     accounts = mock.config.accounts
     if accounts is not None and accounts.get(uid) != key:

@@ -33,7 +33,8 @@ class ModelCatalogue:
 
     def __init__(self, path: Path | None = None) -> None:
         with (path or data_dir("contracts") / "catalogs.yaml").open(encoding="utf-8") as handle:
-            document = yaml.safe_load(handle)
+            # libyaml's loader when installed: every fake parses the catalogue, so this is start-up time
+            document = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         self.tables: dict[str, Any] = document["catalogs"]
         self._index: dict[str, dict[str, Model]] = {}
         for table in TABLES:

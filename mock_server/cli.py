@@ -51,16 +51,21 @@ def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="topview-mock", description="An offline fake of the Topview AI API.")
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve = commands.add_parser(
-        "serve", help="serve the fake over HTTP", description="Serve the fake Topview API and its control API (/_mock/)."
+        "serve",
+        help="serve the fake over HTTP",
+        description="Serve the fake Topview API and its control API (/_mock/).",
     )
     # Flags default to None so that a --config file fills what the command line leaves out.
     serve.add_argument("--host", help=f"interface to listen on (default {DEFAULTS['host']})")
     serve.add_argument("--port", type=int, help=f"port to listen on, 0 for any free one (default {DEFAULTS['port']})")
     serve.add_argument("--seed", type=int, help="seed of ids and generated content (default 0)")
-    serve.add_argument("--clock", choices=("realtime", "manual"), help="realtime (default) or manual (moved by the control API)")
+    serve.add_argument(
+        "--clock", choices=("realtime", "manual"), help="realtime (default) or manual (moved by the control API)"
+    )
     serve.add_argument("--speed", type=float, help="virtual seconds per real second of the realtime clock (default 1)")
     serve.add_argument(
-        "--progression", choices=("time", "polls", "manual"),
+        "--progression",
+        choices=("time", "polls", "manual"),
         help="tasks move on after some seconds (default), after some polls, or only when completed by the control API",
     )
     serve.add_argument("--init-seconds", type=float, help="seconds (or polls) a task stays in init (default 1)")
@@ -116,8 +121,10 @@ def run_serve(options: Mapping[str, Any]) -> int:
     """Serve until SIGINT or SIGTERM; 0 after a clean stop."""
     config = mock_config(options)  # invalid values fail here, before the port is taken
     log_level = str(options["log_level"])
-    logging.basicConfig(level=logging.getLevelName(log_level.upper()) if log_level != "trace" else 5,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.getLevelName(log_level.upper()) if log_level != "trace" else 5,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     mock = TopviewMock(config)
     app = ErrorTrap(create_app(mock=mock))
     sock = bind(str(options["host"]), int(options["port"]))

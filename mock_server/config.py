@@ -25,3 +25,5 @@ class MockConfig:
     storage_dir: str | None = None  # keep uploaded bytes on disk instead of in memory
     journal_size: int = 10_000
     secret: bytes = b"topview-mock-presign"
+    # Where result URLs inside callbacks point (requests carry their own base URL; callbacks have none).
+    public_url: str = "https://api.topview.ai"

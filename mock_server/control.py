@@ -121,9 +121,12 @@ async def clear_scripts(mock: TopviewMock, request: Request) -> Any:
 
 def scripts(mock: TopviewMock) -> dict[str, Any]:
     """Queued outcomes as the control API shows them."""
-    return {"outcomes": {
-        op: [{"status": o.status, "errorMsg": o.message} for o in queue] for op, queue in mock.policies.scripts.items()
-    }}
+    return {
+        "outcomes": {
+            op: [{"status": o.status, "errorMsg": o.message} for o in queue]
+            for op, queue in mock.policies.scripts.items()
+        }
+    }
 
 
 async def set_progression(mock: TopviewMock, request: Request) -> Any:
@@ -160,8 +163,10 @@ def progressions(mock: TopviewMock) -> dict[str, Any]:
         return {"mode": pr.mode, "init": pr.init, "running": pr.running}
 
     return {
-        "global": show(p.progression), "byUid": {k: show(v) for k, v in p.by_uid.items()},
-        "byKind": {k: show(v) for k, v in p.by_kind.items()}, "maxUnfinished": p.max_unfinished,
+        "global": show(p.progression),
+        "byUid": {k: show(v) for k, v in p.by_uid.items()},
+        "byKind": {k: show(v) for k, v in p.by_kind.items()},
+        "maxUnfinished": p.max_unfinished,
     }
 
 
@@ -235,7 +240,9 @@ async def journal(mock: TopviewMock, request: Request) -> Any:
     if limit is not None and not (limit.isdigit() and int(limit) > 0):
         raise ControlError("limit must be a positive integer")
     found = mock.journal.entries(
-        uid=q.get("uid"), operation_id=q.get("operationId"), code=q.get("code"),
+        uid=q.get("uid"),
+        operation_id=q.get("operationId"),
+        code=q.get("code"),
         limit=int(limit) if limit else None,
     )
     return {"entries": [entry.to_json() for entry in found]}

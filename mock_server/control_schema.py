@@ -118,24 +118,28 @@ def progression(body: Body, base: Progression) -> Progression:
     )
 
 
-FAULT_FIELDS = frozenset(
-    {"operationId", "uid", "code", "status", "latency", "drop", "times", "probability", "seed"}
-)
+FAULT_FIELDS = frozenset({"operationId", "uid", "code", "status", "latency", "drop", "times", "probability", "seed"})
 
 
 def fault_spec(body: Body) -> FaultSpec:
     """A fault rule from its JSON form."""
     code = body.get("code")
     if code is not None and not isinstance(code, str):
-        raise ControlError("code must be a string, such as \"5003\"")
+        raise ControlError('code must be a string, such as "5003"')
     drop = body.get("drop", False)
     if not isinstance(drop, bool):
         raise ControlError("drop must be true or false")
     try:
         return FaultSpec(
-            operation=text(body, "operationId") or "*", uid=text(body, "uid"), code=code,
-            status=integer(body, "status"), latency=_latency(body.get("latency")), drop=drop,
-            times=integer(body, "times"), probability=number(body, "probability"), seed=integer(body, "seed"),
+            operation=text(body, "operationId") or "*",
+            uid=text(body, "uid"),
+            code=code,
+            status=integer(body, "status"),
+            latency=_latency(body.get("latency")),
+            drop=drop,
+            times=integer(body, "times"),
+            probability=number(body, "probability"),
+            seed=integer(body, "seed"),
         )
     except ValueError as error:
         raise ControlError(str(error)) from None
@@ -147,7 +151,8 @@ def _latency(value: Any) -> tuple[float, float] | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value), float(value)
     if (
-        isinstance(value, list) and len(value) == 2
+        isinstance(value, list)
+        and len(value) == 2
         and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
     ):
         return float(value[0]), float(value[1])

@@ -68,7 +68,7 @@ class FaultSpec:
     uid: str | None = None  # only this account's requests
     code: str | None = None  # answer this envelope code
     status: int | None = None  # with this HTTP status; alone: a gateway page with this status
-    latency: tuple[float, float] | None = None  # seconds: fixed (a, a) or uniform in [a, b] under the seed
+    latency: float | tuple[float, float] | None = None  # seconds: fixed, or uniform in (min, max) under the seed
     drop: bool = False  # close the connection without an answer
     times: int | None = None  # fire on the next N matching calls only
     probability: float | None = None  # fire on each matching call with this probability
@@ -79,7 +79,8 @@ class FaultSpec:
             raise ValueError(f"code must be one of {', '.join(ERROR_CODES)}")
         if self.status is not None and not 400 <= self.status <= 599:
             raise ValueError("status must be an HTTP error status (400-599)")
-        if self.latency is not None and not 0 <= self.latency[0] <= self.latency[1]:
+        low, high = _bounds(self.latency) or (0.0, 0.0)
+        if not 0 <= low <= high:
             raise ValueError("latency must be seconds >= 0, or [min, max] with 0 <= min <= max")
         if self.drop and (self.code is not None or self.status is not None):
             raise ValueError("drop cannot be combined with code or status")
@@ -111,6 +112,11 @@ class FaultRule:
         """True once a ``times`` rule has fired that many times."""
         return self.spec.times is not None and self.fired >= self.spec.times
 
+    @property
+    def latency(self) -> tuple[float, float] | None:
+        """The rule's latency as (min, max) seconds."""
+        return _bounds(self.spec.latency)
+
     def draw(self) -> float | None:
         """Decide one matching call: the latency to add (0.0 for none), or None if the rule passes."""
         self.matched += 1
@@ -119,9 +125,9 @@ class FaultRule:
         if self.spec.probability is not None and self.rng.random() >= self.spec.probability:
             return None
         self.fired += 1
-        if self.spec.latency is None:
+        if self.latency is None:
             return 0.0
-        low, high = self.spec.latency
+        low, high = self.latency
         return low if low == high else self.rng.uniform(low, high)
 
     def act(self) -> None:
@@ -139,12 +145,22 @@ class FaultRule:
         """The rule as the control API shows it."""
         spec = self.spec
         latency: float | list[float] | None = None
-        if spec.latency is not None:
-            latency = spec.latency[0] if spec.latency[0] == spec.latency[1] else list(spec.latency)
+        if self.latency is not None:
+            low, high = self.latency
+            latency = low if low == high else [low, high]
         return {
-            "id": self.rule_id, "operationId": spec.operation, "uid": spec.uid, "code": spec.code,
-            "status": spec.status, "latency": latency, "drop": spec.drop, "times": spec.times,
-            "probability": spec.probability, "seed": self.seed, "matched": self.matched, "fired": self.fired,
+            "id": self.rule_id,
+            "operationId": spec.operation,
+            "uid": spec.uid,
+            "code": spec.code,
+            "status": spec.status,
+            "latency": latency,
+            "drop": spec.drop,
+            "times": spec.times,
+            "probability": spec.probability,
+            "seed": self.seed,
+            "matched": self.matched,
+            "fired": self.fired,
             "spent": self.spent,
         }
 
@@ -192,6 +208,12 @@ class Faults:
         """Forget every fault rule."""
         self._rules.clear()
         self._ids = itertools.count(1)
+
+
+def _bounds(latency: float | tuple[float, float] | None) -> tuple[float, float] | None:
+    if latency is None or isinstance(latency, tuple):
+        return latency
+    return float(latency), float(latency)
 
 
 def forced_code(headers: Headers) -> None:

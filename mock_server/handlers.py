@@ -23,8 +23,22 @@ Handler = Callable[["TopviewMock", Call], Awaitable[Any]]
 async def submit(mock: TopviewMock, call: Call) -> dict[str, Any]:
     """Admit a task of the row's kind and acknowledge it (status "success" = accepted)."""
     kind = mock.table.by_submit[call.op.operation_id]
+    if kind.name == "voice_clone":
+        _unique_voice_name(call)
     task = mock.new_task(call, kind)
     return ack(task)
+
+
+def _unique_voice_name(call: Call) -> None:
+    """Cloned voice names are unique per account (4005), counting clones still running (contracts/README.md)."""
+    name = call.body.get("name")
+    if not name:
+        return  # an unnamed clone is named after its taskId
+    taken = {v.get("voiceName") for v in call.tenant.voices.values()}
+    taken |= {t.params.get("name") for t in call.tenant.tasks.values()
+              if t.kind == "voice_clone" and not t.finished and not t.deleted}
+    if name in taken:
+        raise TopviewError("4005", f"Name duplicated: a cloned voice named {name!r} already exists")
 
 
 def ack(task: Task) -> dict[str, Any]:

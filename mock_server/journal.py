@@ -43,9 +43,17 @@ class Exchange:
     def to_json(self) -> dict[str, Any]:
         """The exchange as the control API shows it."""
         return {
-            "seq": self.seq, "at": self.at, "method": self.method, "path": self.path,
-            "operationId": self.operation_id, "uid": self.uid, "query": self.query, "body": self.body,
-            "code": self.code, "status": self.status, "dropped": self.dropped,
+            "seq": self.seq,
+            "at": self.at,
+            "method": self.method,
+            "path": self.path,
+            "operationId": self.operation_id,
+            "uid": self.uid,
+            "query": self.query,
+            "body": self.body,
+            "code": self.code,
+            "status": self.status,
+            "dropped": self.dropped,
         }
 
 
@@ -64,21 +72,34 @@ class Journal:
         uid = request.headers.get("topview-uid", "").strip() or None
         code = payload.get("code") if payload is not None else None
         entry = Exchange(
-            seq=next(self._seq), at=self._clock.now(), method=request.method, path=request.url.path,
-            operation_id=op.operation_id, uid=uid, query=dict(request.query_params),
-            body=_body(request), code=code if isinstance(code, str) else None, status=status,
+            seq=next(self._seq),
+            at=self._clock.now(),
+            method=request.method,
+            path=request.url.path,
+            operation_id=op.operation_id,
+            uid=uid,
+            query=dict(request.query_params),
+            body=_body(request),
+            code=code if isinstance(code, str) else None,
+            status=status,
         )
         self._entries.append(entry)
         return entry
 
     def entries(
-        self, *, uid: str | None = None, operation_id: str | None = None, code: str | None = None,
+        self,
+        *,
+        uid: str | None = None,
+        operation_id: str | None = None,
+        code: str | None = None,
         limit: int | None = None,
     ) -> list[Exchange]:
         """Exchanges, oldest first, optionally of one account, operation or code; ``limit`` keeps the newest."""
         found = [
-            e for e in self._entries
-            if (uid is None or e.uid == uid) and (operation_id is None or e.operation_id == operation_id)
+            e
+            for e in self._entries
+            if (uid is None or e.uid == uid)
+            and (operation_id is None or e.operation_id == operation_id)
             and (code is None or e.code == code)
         ]
         return found[-limit:] if limit else found

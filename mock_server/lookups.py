@@ -28,7 +28,8 @@ class Lookups:
             "caption": lambda t, v: v in ids["captions"],
             "aiAvatar": lambda t, v: v in ids["aiavatars"] or v in t.avatars,
             "productAvatar": lambda t, v: v in ids["productAvatars"],
-            "photoAvatar": lambda t, v: v in ids["photoAvatars"] or v in t.avatars,
+            # public templates, custom photo avatars (template/create) and saved custom AI avatars
+            "photoAvatar": lambda t, v: v in ids["photoAvatars"] or v in t.photo_avatars or v in t.avatars,
             "anyshootTemplate": lambda t, v: v in ids["anyshootTemplates"],
             "paV1ReplaceKey": lambda t, v: v in t.replace_keys,
             "paV2ReplaceImageId": lambda t, v: f"v2:{v}" in t.replace_keys,

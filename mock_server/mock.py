@@ -49,10 +49,14 @@ class TopviewMock:
             self.clock, config.secret, max_bytes=config.max_upload_bytes,
             directory=Path(config.storage_dir) if config.storage_dir else None,
         )
+        # A new fake starts with empty state and, under its seed, issues the same fileIds (object keys) as
+        # the last fake on this directory did: objects it left would refuse those PUTs as second uploads.
+        self.store.reset()
         self.store.on_upload = lambda key, stored: receive_upload(self, key, stored.data)
         self.notices = NoticeDispatcher(self.clock, DeliveryPolicy())
         self.faults = Faults(config.seed)
         self.journal = Journal(self.clock, config.journal_size)
+        self._signed_urls: dict[tuple[str, str, bool, int], str] = {}  # see url_for
         self.engine.on_finish(self._finished)
         for operation in self.contract:
             validate_rules(operation, NAMED_CHECKS)
@@ -105,7 +109,7 @@ class TopviewMock:
             task.output = generate(self, task, tenant)
         if task.notice_url and task.notice_uuid:
             reported = tenant.tasks[task.parent_id] if task.parent_id else task
-            result = render(self.task_result(reported), self.url_for("http://127.0.0.1", cdn=False))
+            result = render(self.task_result(reported), self.url_for(self.config.public_url, cdn=False))
             body = build_notice_body(
                 task.notice_uuid, kind.biz_type_for(task) or "", reported.task_id, task.status,
                 task.error_msg or "", result,
@@ -119,8 +123,16 @@ class TopviewMock:
         seconds = self.config.result_url_seconds
 
         def url(media: Media) -> str:
-            self.store.ensure_sample(media.key, media.format)
-            return self.store.presign_get(base_url, media.key, seconds, cdn=cdn)
+            # Signing dominates the query of a finished task. A signed URL depends only on these inputs
+            # and the clock's whole second, so polls within one second reuse it (bounded, reset clears it).
+            cache_key = (base_url, media.key, cdn, int(self.clock.now()))
+            signed = self._signed_urls.get(cache_key)
+            if signed is None:
+                if len(self._signed_urls) >= 4096:
+                    self._signed_urls.clear()
+                self.store.ensure_sample(media.key, media.format)
+                signed = self._signed_urls[cache_key] = self.store.presign_get(base_url, media.key, seconds, cdn=cdn)
+            return signed
 
         return url
 
@@ -205,6 +217,7 @@ class TopviewMock:
             self.engine.forget()
             self.clock.reset()
             self.store.reset()
+            self._signed_urls.clear()
             self.notices.reset()
             self.faults.reset()
             self.journal.reset()

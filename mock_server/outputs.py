@@ -7,6 +7,7 @@ patches below are the few places where Topview's results carry state or a docume
 from __future__ import annotations
 
 import base64
+import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -177,8 +178,39 @@ def _segment(mock: TopviewMock, task: Task, tenant: Tenant, output: dict[str, An
     output["mask"], output["protectMask"] = mask, mask
 
 
+def _video_process(mock: TopviewMock, task: Task, tenant: Tenant, output: dict[str, Any], filler: Filler) -> None:
+    """The resized video keeps the uploaded video's size and length (whole seconds, rounded up)."""
+    video = tenant.files.get(str(task.params.get("inputVideoFileId")))
+    known = video is not None and video.width and video.height
+    width, height = (video.width, video.height) if video and known else (filler.width, filler.height)
+    seconds = math.ceil(video.duration) if video and video.duration else 5
+    fps = 25
+    output.update(resizedSize=[width, height], duration=seconds, fps=fps, frames=fps * seconds, format="mp4")
+
+
+def _video_avatar(mock: TopviewMock, task: Task, tenant: Tenant, output: dict[str, Any], filler: Filler) -> None:
+    """The input file ids echo the uploaded video and audio the task was given (generated ones otherwise)."""
+    for field, param in (("inputVideoFileId", "videoFileId"), ("inputAudioFileId", "audioFileId")):
+        if task.params.get(param):
+            output[field] = task.params[param]
+
+
+def _scraper(mock: TopviewMock, task: Task, tenant: Tenant, output: dict[str, Any], filler: Filler) -> None:
+    """The scraped page is the one asked for; its images are image files and its videos video files."""
+    output["productLink"] = task.params.get("productLink")
+    for field, kind, fmt in (("productImages", "image", "png"), ("productVideos", "video", "mp4")):
+        for item in output.get(field) or []:
+            item.update(fileType=kind, format=fmt)
+            record = tenant.files.get(str(item.get("fileId")))
+            if record is None or record.kind != kind:  # the generic filler registers every fileId as an image
+                tenant.files.pop(str(item.get("fileId")), None)
+                item["fileId"] = filler.register_file(kind, fmt)
+
+
 PATCHES: dict[str, Patch] = {
     "m2v": _m2v,
+    "video_avatar": _video_avatar,
+    "scraper": _scraper,
     "m2v_export": _m2v_export,
     "pa_v1_replace": _pa_v1_replace,
     "pa_v2_replace": _pa_v2_replace,
@@ -191,4 +223,5 @@ PATCHES: dict[str, Patch] = {
     "image_generate": _generate,
     "image_translate_batch": _generate,
     "segment_anything": _segment,
+    "video_process": _video_process,
 }

@@ -17,7 +17,7 @@ test did not already fail on are listed at teardown.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -115,12 +115,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """Remember whether the test body failed, so teardown does not report the same fault twice."""
-    report: pytest.TestReport = yield  # type: ignore[misc]
+    report = yield
     if report.when == "call":
         item.stash[CALL_FAILED] = report.failed
-    return report  # type: ignore[return-value]
+    return report
 
 
 @pytest.fixture(scope="session")
@@ -142,7 +144,10 @@ def topview_mock(
     """An in-process fake Topview with its control API and httpx clients (see ``FakeTopview``)."""
     options = topview_options
     fake = FakeTopview(
-        options.build(topview_contract), uid=options.uid, api_key=options.api_key, base_url=BASE_URL,
+        options.build(topview_contract),
+        uid=options.uid,
+        api_key=options.api_key,
+        base_url=BASE_URL,
         intercept=options.intercept,
     )
     try:
@@ -175,4 +180,3 @@ def _fail_on_errors(request: pytest.FixtureRequest, controls: TopviewControls, f
     listed = "\n".join(f"  {type(error).__name__}: {error}" for error in errors)
     message = f"{fixture}: the fake raised {len(errors)} unexpected exception(s) (a bug in topview-mock):\n{listed}"
     raise AssertionError(message) from errors[0]
-

@@ -116,7 +116,10 @@ class Filler:
             return {key: self.fill(sub, key, name, index) for key, sub in props.items()}
         if kind == "array":
             items = schema.get("items") or {"type": "string"}
-            return [self.fill(items, name, name, i) for i in range(self.count(name))]
+            # the schema's bounds win over the requested count (resizedSize is exactly [width, height])
+            size = max(self.count(name), int(schema.get("minItems", 0)))
+            size = min(size, int(schema.get("maxItems", size)))
+            return [self.fill(items, name, name, i) for i in range(size)]
         return self.scalar(schema, kind, name, parent, index)
 
     def scalar(self, schema: Mapping[str, Any], kind: str | None, name: str, parent: str, index: int) -> Any:
@@ -209,8 +212,8 @@ def skeleton(schema: Mapping[str, Any], task: Task) -> dict[str, Any]:
             out[name] = task.board_task_ids[0] if task.board_task_ids else None
         elif name == "costCredit":
             out[name] = None if "null" in (types or ()) else ("0.000" if _non_null(types) == "string" else 0)
-        elif _non_null(types) == "array":
-            out[name] = []  # outputs are "empty while processing" (docs)
+        elif _non_null(types) == "array" and not sub.get("minItems"):
+            out[name] = []  # outputs are "empty while processing" (docs); a fixed-size one (resizedSize) is null
         else:
             out[name] = None
     return out

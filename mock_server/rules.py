@@ -111,6 +111,10 @@ def check_annotations(
             if annotation.kind == "file":
                 check_file(tenant, label, value, annotation)
             elif not resources.exists(tenant, annotation.value, value):
+                unfinished = annotation.value.removesuffix(":success")
+                if unfinished != annotation.value and resources.exists(tenant, unfinished, value):
+                    # the account's own task, only not succeeded: a bad value (4000), not an unknown id (4004)
+                    raise bad_value(label, f"{value} must have succeeded first, it is {tenant.tasks[value].status}")
                 raise not_found(label, value)
 
 

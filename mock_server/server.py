@@ -79,7 +79,11 @@ async def serve(
 ) -> None:
     """Serve ``app`` on ``sock`` until the server is told to exit, ticking ``mock``'s clock meanwhile."""
     config = uvicorn.Config(
-        app, log_level=log_level, log_config=None, access_log=log_level in ("debug", "trace"), lifespan="off",
+        app,
+        log_level=log_level,
+        log_config=None,
+        access_log=log_level in ("debug", "trace"),
+        lifespan="off",
     )
     server = Uvicorn(config)
     loop = asyncio.get_running_loop()
@@ -227,4 +231,3 @@ async def _awaited(function: Callable[..., Any], *args: Any) -> Any:
     if asyncio.iscoroutine(result):
         return await result
     return result
-

@@ -20,6 +20,7 @@ import respx
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .app import create_app
+from .engine import describe
 from .faults import DroppedConnection
 from .mock import TopviewMock
 from .tasks import Outcome
@@ -97,8 +98,9 @@ class TopviewControls:
     """The Python control API shared by the in-process fake and the live server.
 
     Control calls run where the fake's event loop runs (``_run``), so time moves, tasks finish and
-    callbacks start on that loop. Methods the mock gains later are reachable through attribute
-    access (``controls.some_new_method``), called directly on the :class:`TopviewMock`.
+    callbacks start on that loop. Any other attribute of the :class:`TopviewMock` (``journal``,
+    ``faults``, control methods it gains later) is reachable as an attribute of this object too; those
+    are called from the caller's thread.
     """
 
     mock: TopviewMock
@@ -130,10 +132,7 @@ class TopviewControls:
 
     def task(self, task_id: str) -> dict[str, Any]:
         """One task as the control plane shows it (KeyError if unknown)."""
-        for task in self.tasks():
-            if task["taskId"] == task_id:
-                return task
-        raise KeyError(task_id)
+        return self._run(_describe, self.mock, task_id)
 
     def tasks(self, uid: str | None = None) -> list[dict[str, Any]]:
         """Every task (of one account)."""
@@ -210,14 +209,18 @@ class FakeTopview(TopviewControls):
     def client(self) -> httpx.AsyncClient:
         """An async httpx client on the app, with ``base_url`` and the test account's headers."""
         if self._client is None:
-            self._client = httpx.AsyncClient(transport=self.async_transport, base_url=self.base_url, headers=self.headers)
+            self._client = httpx.AsyncClient(
+                transport=self.async_transport, base_url=self.base_url, headers=self.headers
+            )
         return self._client
 
     @property
     def sync_client(self) -> httpx.Client:
         """A sync httpx client on the app, with ``base_url`` and the test account's headers."""
         if self._sync_client is None:
-            self._sync_client = httpx.Client(transport=self.sync_transport, base_url=self.base_url, headers=self.headers)
+            self._sync_client = httpx.Client(
+                transport=self.sync_transport, base_url=self.base_url, headers=self.headers
+            )
         return self._sync_client
 
     def intercept(self) -> respx.MockRouter:
@@ -260,6 +263,13 @@ class FakeTopview(TopviewControls):
         self._run(_close_notices, self.mock)
         self._stack.close()
         self._portal = None
+
+
+def _describe(mock: TopviewMock, task_id: str) -> dict[str, Any]:
+    task = mock.state.find_task(task_id)
+    if task is None:
+        raise KeyError(task_id)
+    return describe(task)
 
 
 def _close_notices(mock: TopviewMock) -> None:

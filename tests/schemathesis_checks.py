@@ -111,8 +111,8 @@ class OperationContract:
     operation_id: str
     method: str
     path: str
-    headers: dict[str, dict[str, Any]]  # lower-cased name → parameter
-    query: dict[str, dict[str, Any]]  # name → parameter
+    headers: dict[str, Any]  # an object schema of the header parameters, names lower-cased
+    query: dict[str, Any]  # an object schema of the query parameters
     body: dict[str, Any] | None  # the JSON body schema, None without a request body
     body_required: bool
     codes: frozenset[str] = field(default=frozenset())  # ErrorEnvelope's documented codes
@@ -128,15 +128,16 @@ class OperationContract:
             operation_id=raw["operationId"],
             method=method.upper(),
             path=path,
-            headers={p["name"].lower(): p for p in parameters if p["in"] == "header"},
-            query={p["name"]: p for p in parameters if p["in"] == "query"},
+            headers=parameter_schema([p for p in parameters if p["in"] == "header"], lower=True),
+            query=parameter_schema([p for p in parameters if p["in"] == "query"], lower=False),
             body=body["content"]["application/json"]["schema"] if body else None,
             body_required=bool(body and body.get("required")),
             codes=frozenset(error["properties"]["code"]["enum"]),
         )
 
-    def judge(self, headers: Mapping[str, str], query: Mapping[str, str], content_type: str | None,
-              body: bytes | None) -> Verdict:
+    def judge(
+        self, headers: Mapping[str, str], query: Mapping[str, str], content_type: str | None, body: bytes | None
+    ) -> Verdict:
         """Everything wrong with a request as sent: header values, query values (strings), raw body."""
         lowered = {name.lower(): value.strip(" \t") for name, value in headers.items()}
         return Verdict(
@@ -145,15 +146,9 @@ class OperationContract:
             body=tuple(self._body(content_type, body)) if self.body is not None else (),
         )
 
-    def _parameters(self, declared: Mapping[str, dict[str, Any]], sent: Mapping[str, str],
-                    *, auth: bool) -> Iterator[Problem]:
-        schema = {
-            "type": "object",
-            "properties": {name: p["schema"] for name, p in declared.items()},
-            "required": [name for name, p in declared.items() if p.get("required")],
-        }
-        problems = schema_problems(schema, {name: sent[name] for name in declared if name in sent})
-        for problem in problems:
+    def _parameters(self, schema: Mapping[str, Any], sent: Mapping[str, str], *, auth: bool) -> Iterator[Problem]:
+        declared = {name: sent[name] for name in schema["properties"] if name in sent}
+        for problem in schema_problems(schema, declared):
             yield Problem(UNAUTHORIZED, problem.field, problem.detail) if auth else problem
 
     def _body(self, content_type: str | None, body: bytes | None) -> Iterator[Problem]:
@@ -176,13 +171,26 @@ class OperationContract:
         yield from schema_problems(self.body, value)
 
 
+def parameter_schema(parameters: list[dict[str, Any]], *, lower: bool) -> dict[str, Any]:
+    """One object schema for a list of header or query parameters (headers are matched case-blind)."""
+
+    def name(parameter: dict[str, Any]) -> str:
+        return str(parameter["name"]).lower() if lower else str(parameter["name"])
+
+    return {
+        "type": "object",
+        "properties": {name(p): p["schema"] for p in parameters},
+        "required": [name(p) for p in parameters if p.get("required")],
+    }
+
+
 # -- coercion and schema problems ----------------------------------------------------------------------------
 
 _INTEGER = re.compile(r"\s*[-+]?\d{1,18}\s*")  # what a Java long always holds; Jackson trims whitespace
 _NUMBER = re.compile(r"\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*")
 
 
-def _as(value: Any, wanted: str) -> tuple[bool, Any]:
+def coerce_scalar(value: Any, wanted: str) -> tuple[bool, Any]:
     """``value`` read as JSON type ``wanted`` under the documented coercions: (possible, coerced value)."""
     if isinstance(value, (dict, list)) or value is None:
         return False, value
@@ -238,13 +246,30 @@ def _empty(value: Any) -> bool:
     return value is None or value == "" or value == []
 
 
+_VALIDATORS: dict[int, tuple[Mapping[str, Any], jsonschema.protocols.Validator]] = {}
+
+
+def validator_for(schema: Mapping[str, Any]) -> jsonschema.protocols.Validator:
+    """A Draft 2020-12 validator of ``schema``, built once per schema object."""
+    cached = _VALIDATORS.get(id(schema))
+    if cached is None or cached[0] is not schema:
+        cached = _VALIDATORS[id(schema)] = (schema, jsonschema.Draft202012Validator(schema))
+    return cached[1]
+
+
+def _has_type(value: Any, types: list[str]) -> bool:
+    checker = jsonschema.Draft202012Validator.TYPE_CHECKER
+    return any(checker.is_type(value, wanted) for wanted in types)
+
+
 def normalise(schema: Mapping[str, Any], value: Any) -> Any:
     """``value`` as the backend reads it: scalars coerced, empty required fields dropped."""
-    schema = _flatten(schema)
+    if "allOf" in schema:
+        schema = _flatten(schema)
     if "anyOf" in schema or "oneOf" in schema:
         for alternative in schema.get("anyOf", schema.get("oneOf")):
             candidate = normalise(alternative, value)
-            if jsonschema.Draft202012Validator(alternative).is_valid(candidate):
+            if validator_for(alternative).is_valid(candidate):
                 return candidate
         return value
     if isinstance(value, dict):
@@ -259,10 +284,10 @@ def normalise(schema: Mapping[str, Any], value: Any) -> Any:
         items = schema.get("items")
         return [normalise(items, item) for item in value] if isinstance(items, Mapping) else value
     types = _types(schema)
-    if value is None or not types or jsonschema.Draft202012Validator({"type": types}).is_valid(value):
+    if value is None or not types or _has_type(value, types):
         return value
     for wanted in types:
-        possible, coerced = _as(value, wanted)
+        possible, coerced = coerce_scalar(value, wanted)
         if possible:
             return coerced
     return value
@@ -278,9 +303,8 @@ def field_name(path: Iterator[Any] | Any) -> str:
 
 def schema_problems(schema: Mapping[str, Any], value: Any) -> list[Problem]:
     """Everything ``jsonschema`` finds wrong with ``value`` once normalised, with the code each earns."""
-    validator = jsonschema.Draft202012Validator(schema)
     problems = []
-    for error in validator.iter_errors(normalise(schema, value)):
+    for error in validator_for(schema).iter_errors(normalise(schema, value)):
         path = list(error.absolute_path)
         if error.validator == "required":
             missing = next(name for name in error.validator_value if name not in error.instance)
@@ -316,8 +340,9 @@ def judge_sent(contract: OperationContract, response: Response) -> Verdict:
     """The verdict on the request that produced ``response``."""
     request = response.request
     headers = {name: value for name, value in request.headers.items() if isinstance(value, str)}
-    return contract.judge(headers, sent_query(str(request.url)), request.headers.get("content-type"),
-                          sent_body(response))
+    return contract.judge(
+        headers, sent_query(str(request.url)), request.headers.get("content-type"), sent_body(response)
+    )
 
 
 # -- the schemathesis check ------------------------------------------------------------------------------------
@@ -355,6 +380,9 @@ class EnvelopeJudge:
     def __call__(self, ctx: CheckContext, response: Response, case: Case) -> None:
         """Check one response of a generated case."""
         contract = self.contract(case.operation.method, case.operation.path)
+        if case.method.upper() != contract.method:
+            self._wrong_method(case, response, contract)
+            return
         assert response.status_code == 200, f"HTTP {response.status_code} for a contract operation"
         payload = envelope_of(response)
         code, message = payload["code"], payload["message"]
@@ -371,6 +399,19 @@ class EnvelopeJudge:
         named = {leaf(p.field) for p in verdict.first if p.code == code and p.field}
         if named and code != UNAUTHORIZED:
             assert any(name in message for name in named), f"the message {message!r} names none of {named}"
+
+    @staticmethod
+    def _wrong_method(case: Case, response: Response, contract: OperationContract) -> None:
+        """A method the path does not have (coverage probes): HTTP 405 with a 4004 envelope, no route served.
+
+        HEAD on a GET path is the GET without its body, as Starlette serves it.
+        """
+        if case.method.upper() == "HEAD" and contract.method == "GET":
+            assert response.status_code == 200 and not response.content, response.status_code
+            return
+        assert response.status_code == 405, f"{case.method} on a {contract.method} path got HTTP {response.status_code}"
+        payload = envelope_of(response)
+        assert payload["code"] == "4004" and payload["result"] is None, payload
 
     # schemathesis reports a check by its function name
     @property

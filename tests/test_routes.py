@@ -6,8 +6,8 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.routing import Route
+from topview_calls import assert_valid, headers
 
-from conftest import assert_valid, headers
 from mock_server import TopviewMock
 
 # The only routes that are not Topview operations: the control plane and the object store.

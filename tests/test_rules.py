@@ -11,8 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-
-from conftest import (
+from topview_calls import (
     Materials,
     assert_valid,
     credential,
@@ -29,20 +28,40 @@ from conftest import (
     upload_video,
     wav,
 )
+
 from mock_server import TopviewMock
 from mock_server.catalogues import THAI_VOICE_IDS
 
 # The foundation operations that take a JSON body, each given a valid body by ``valid_bodies``.
 BODY_OPERATIONS = (
-    "m2vSubmit", "m2vScriptUpdate", "m2vExport", "videoAvatarSubmit", "paV1ReplaceSubmit",
-    "paV1Image2VideoSubmit", "paV2ReplaceSubmit", "paV2Image2VideoSubmit", "anyshootSubmit",
-    "commonImage2VideoSubmit", "scraperSubmit", "noticeUrlCheck",
+    "m2vSubmit",
+    "m2vScriptUpdate",
+    "m2vExport",
+    "videoAvatarSubmit",
+    "paV1ReplaceSubmit",
+    "paV1Image2VideoSubmit",
+    "paV2ReplaceSubmit",
+    "paV2Image2VideoSubmit",
+    "anyshootSubmit",
+    "commonImage2VideoSubmit",
+    "scraperSubmit",
+    "noticeUrlCheck",
 )
 # The foundation operations with query parameters, each given valid parameters by ``valid_params``.
 QUERY_OPERATIONS = (
-    "m2vQuery", "m2vScriptList", "videoAvatarQuery", "paV1ReplaceQuery", "paV1Image2VideoQuery",
-    "paV2ReplaceQuery", "paV2Image2VideoQuery", "anyshootQuery", "commonImage2VideoQuery", "scraperQuery",
-    "uploadCredential", "uploadCheck", "ethnicityList",
+    "m2vQuery",
+    "m2vScriptList",
+    "videoAvatarQuery",
+    "paV1ReplaceQuery",
+    "paV1Image2VideoQuery",
+    "paV2ReplaceQuery",
+    "paV2Image2VideoQuery",
+    "anyshootQuery",
+    "commonImage2VideoQuery",
+    "scraperQuery",
+    "uploadCredential",
+    "uploadCheck",
+    "ethnicityList",
 )
 NOTICE_URL = "http://127.0.0.1:8080/notice"
 
@@ -83,10 +102,14 @@ def _required_query_cases() -> list[Any]:
 async def finished_prerequisites(client: httpx.AsyncClient, mock: TopviewMock, m: Materials) -> dict[str, str]:
     """A finished m2v preview task, PA v1 replace key and PA v2 replace imageId of the account."""
     m2v = await submit(client, "m2vSubmit", {"productLink": "https://shop.example.com/cup", "preview": True})
-    v1 = await submit(client, "paV1ReplaceSubmit", {
-        "avatarId": m.product_avatar, "productImageFileId": m.image, "imageEditPrompt": "hold the cup"})
-    v2 = await submit(client, "paV2ReplaceSubmit", {
-        "productImageWithoutBackgroundFileId": m.image, "avatarId": m.product_avatar})
+    v1 = await submit(
+        client,
+        "paV1ReplaceSubmit",
+        {"avatarId": m.product_avatar, "productImageFileId": m.image, "imageEditPrompt": "hold the cup"},
+    )
+    v2 = await submit(
+        client, "paV2ReplaceSubmit", {"productImageWithoutBackgroundFileId": m.image, "avatarId": m.product_avatar}
+    )
     mock.advance(4)
     key = ok(await query(client, "paV1ReplaceQuery", v1))["productReplaceResult"][0]["key"]
     image_id = ok(await query(client, "paV2ReplaceQuery", v2))["replaceProductResult"][0]["imageId"]
@@ -99,45 +122,90 @@ async def valid_bodies(client: httpx.AsyncClient, mock: TopviewMock) -> tuple[Ma
     pre = await finished_prerequisites(client, mock, m)
     bodies: dict[str, dict[str, Any]] = {
         "m2vSubmit": {
-            "productLink": "https://shop.example.com/cup", "fileIds": [m.video, m.image],
-            "productName": "Thermo cup", "productDescription": "Keeps coffee hot for twelve hours.",
-            "language": "en", "voiceId": m.thai_voice, "captionId": m.caption, "aiavatarId": m.ai_avatar,
-            "endcardFileId": m.image, "logoFileId": m.image2, "preview": True, "isDiyScript": False,
-            "diyStyle": "diyScriptPrompt", "diyScriptPrompt": "Upbeat and short.", "musicFileId": m.audio,
+            "productLink": "https://shop.example.com/cup",
+            "fileIds": [m.video, m.image],
+            "productName": "Thermo cup",
+            "productDescription": "Keeps coffee hot for twelve hours.",
+            "language": "en",
+            "voiceId": m.thai_voice,
+            "captionId": m.caption,
+            "aiavatarId": m.ai_avatar,
+            "endcardFileId": m.image,
+            "logoFileId": m.image2,
+            "preview": True,
+            "isDiyScript": False,
+            "diyStyle": "diyScriptPrompt",
+            "diyScriptPrompt": "Upbeat and short.",
+            "musicFileId": m.audio,
         },
-        "m2vScriptUpdate": {"taskId": pre["m2v"], "scriptId": 0,
-                            "scriptContents": [{"segId": 0, "segText": "Hello there."}]},
+        "m2vScriptUpdate": {
+            "taskId": pre["m2v"],
+            "scriptId": 0,
+            "scriptContents": [{"segId": 0, "segText": "Hello there."}],
+        },
         "m2vExport": {"taskId": pre["m2v"], "scriptId": 0},
         "videoAvatarSubmit": {
-            "avatarSourceFrom": 1, "aiAvatarId": m.ai_avatar, "videoFileId": m.video, "imageFileId": m.image,
-            "modeType": 1, "audioSourceFrom": 1, "audioFileId": m.audio, "ttsText": "Welcome to topview.ai",
-            "voiceoverId": m.voice, "captionId": m.caption,
+            "avatarSourceFrom": 1,
+            "aiAvatarId": m.ai_avatar,
+            "videoFileId": m.video,
+            "imageFileId": m.image,
+            "modeType": 1,
+            "audioSourceFrom": 1,
+            "audioFileId": m.audio,
+            "ttsText": "Welcome to topview.ai",
+            "voiceoverId": m.voice,
+            "captionId": m.caption,
         },
         "paV1ReplaceSubmit": {
-            "avatarId": m.product_avatar, "productImageFileId": m.image, "templateImageFileId": m.image2,
-            "userFaceImageFileId": m.image2, "imageEditPrompt": "Replace the cup.", "productSize": "2",
+            "avatarId": m.product_avatar,
+            "productImageFileId": m.image,
+            "templateImageFileId": m.image2,
+            "userFaceImageFileId": m.image2,
+            "imageEditPrompt": "Replace the cup.",
+            "productSize": "2",
         },
         "paV1Image2VideoSubmit": {
-            "productReplaceResultKey": pre["key"], "mode": "lite", "image2videoPrompt": "She smiles.",
-            "ttsText": "Hot all day.", "voiceoverId": m.voice,
+            "productReplaceResultKey": pre["key"],
+            "mode": "lite",
+            "image2videoPrompt": "She smiles.",
+            "ttsText": "Hot all day.",
+            "voiceoverId": m.voice,
         },
         "paV2ReplaceSubmit": {
-            "productImageWithoutBackgroundFileId": m.image, "avatarId": m.product_avatar,
-            "templateImageFileId": m.image2, "userFaceImageFileId": m.image2, "generateImageMode": "manual",
-            "location": [[10, 20], [30, 40]], "imageEditPrompt": "Hold it up.",
+            "productImageWithoutBackgroundFileId": m.image,
+            "avatarId": m.product_avatar,
+            "templateImageFileId": m.image2,
+            "userFaceImageFileId": m.image2,
+            "generateImageMode": "manual",
+            "location": [[10, 20], [30, 40]],
+            "imageEditPrompt": "Hold it up.",
         },
         "paV2Image2VideoSubmit": {
-            "replaceProductTaskImageId": pre["image_id"], "mode": "avatar2", "scriptMode": "text",
-            "ttsText": "Hot all day.", "voiceId": m.voice, "audioFileId": m.audio, "captionId": m.caption,
+            "replaceProductTaskImageId": pre["image_id"],
+            "mode": "avatar2",
+            "scriptMode": "text",
+            "ttsText": "Hot all day.",
+            "voiceId": m.voice,
+            "audioFileId": m.audio,
+            "captionId": m.caption,
         },
         "anyshootSubmit": {
-            "productImageFileId": m.image, "productMaskFileId": m.mask, "templateId": m.template,
-            "templateImageFileId": m.image2, "templateMaskFileId": m.mask, "mode": "pro", "generatingCount": 2,
+            "productImageFileId": m.image,
+            "productMaskFileId": m.mask,
+            "templateId": m.template,
+            "templateImageFileId": m.image2,
+            "templateMaskFileId": m.mask,
+            "mode": "pro",
+            "generatingCount": 2,
             "location": [[5, 5]],
         },
         "commonImage2VideoSubmit": {
-            "imageFileId": m.image, "prompt": "Slow orbit.", "negativePrompt": "blur", "duration": 5,
-            "mode": "pro", "generatingCount": 1,
+            "imageFileId": m.image,
+            "prompt": "Slow orbit.",
+            "negativePrompt": "blur",
+            "duration": 5,
+            "mode": "pro",
+            "generatingCount": 1,
         },
         "scraperSubmit": {"productLink": "https://shop.example.com/cup"},
         "noticeUrlCheck": {"noticeUrl": NOTICE_URL},
@@ -150,7 +218,9 @@ async def valid_params(client: httpx.AsyncClient, mock: TopviewMock) -> dict[str
     """Valid query parameters per query operation (tasks of the right kind, an uploaded file)."""
     m, bodies = await valid_bodies(client, mock)
     params: dict[str, dict[str, Any]] = {
-        "uploadCredential": {"format": "png"}, "uploadCheck": {"fileId": m.image}, "ethnicityList": {"scene": "video_avatar"},
+        "uploadCredential": {"format": "png"},
+        "uploadCheck": {"fileId": m.image},
+        "ethnicityList": {"scene": "video_avatar"},
         "m2vScriptList": {"taskId": bodies["m2vExport"]["taskId"]},
     }
     for kind in mock.table.kinds:
@@ -204,7 +274,7 @@ async def test_each_contract_rule_answers_4000_naming_the_field(
         body.pop(field, None)
         named = [field]
     elif "restrict" in rule:
-        (name, allowed), = rule["restrict"].items()
+        ((name, allowed),) = rule["restrict"].items()
         body[name] = disallowed_value(operation_id, name, allowed, m)
         named = [name]
     else:
@@ -383,7 +453,9 @@ async def test_video_avatar_source_values_and_types(client: httpx.AsyncClient, m
     """avatarSourceFrom outside 0..3 is 4000; a numeric string is coerced; an object is 4001."""
     m = await materials(client, mock)
     body = {"aiAvatarId": m.ai_avatar, "audioSourceFrom": 1, "ttsText": "Hi"}
-    assert_error(await op(client, "videoAvatarSubmit", body={**body, "avatarSourceFrom": 4}), "4000", "avatarSourceFrom")
+    assert_error(
+        await op(client, "videoAvatarSubmit", body={**body, "avatarSourceFrom": 4}), "4000", "avatarSourceFrom"
+    )
     assert (await op(client, "videoAvatarSubmit", body={**body, "avatarSourceFrom": "1"}))["code"] == "200"
     envelope = await op(client, "videoAvatarSubmit", body={**body, "avatarSourceFrom": {"v": 1}})
     assert_error(envelope, "4001", "avatarSourceFrom")
@@ -401,8 +473,10 @@ async def test_video_avatar_file_kinds_are_checked(client: httpx.AsyncClient, mo
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize(("operation_id", "product_field"), [
-    ("paV1ReplaceSubmit", "productImageFileId"), ("paV2ReplaceSubmit", "productImageWithoutBackgroundFileId")])
+@pytest.mark.parametrize(
+    ("operation_id", "product_field"),
+    [("paV1ReplaceSubmit", "productImageFileId"), ("paV2ReplaceSubmit", "productImageWithoutBackgroundFileId")],
+)
 async def test_product_avatar_replace_needs_avatar_or_template(
     client: httpx.AsyncClient, mock: TopviewMock, operation_id: str, product_field: str
 ) -> None:
@@ -487,8 +561,10 @@ async def test_anyshoot_needs_template_id_or_template_image(client: httpx.AsyncC
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize(("mask_field", "image_field"), [
-    ("templateMaskFileId", "templateImageFileId"), ("productMaskFileId", "productImageFileId")])
+@pytest.mark.parametrize(
+    ("mask_field", "image_field"),
+    [("templateMaskFileId", "templateImageFileId"), ("productMaskFileId", "productImageFileId")],
+)
 async def test_anyshoot_mask_must_match_its_image_size(
     client: httpx.AsyncClient, mock: TopviewMock, mask_field: str, image_field: str
 ) -> None:
@@ -500,7 +576,9 @@ async def test_anyshoot_mask_must_match_its_image_size(
     body = {"productImageFileId": m.image, "templateImageFileId": m.image2, "templateMaskFileId": m.mask, "mode": "pro"}
     envelope = await op(client, "anyshootSubmit", body={**body, image_field: image, mask_field: wrong_mask})
     assert_error(envelope, "4000", mask_field, "32x32", "64x48")
-    assert (await op(client, "anyshootSubmit", body={**body, image_field: image, mask_field: right_mask}))["code"] == "200"
+    assert (await op(client, "anyshootSubmit", body={**body, image_field: image, mask_field: right_mask}))[
+        "code"
+    ] == "200"
 
 
 @pytest.mark.anyio
@@ -517,9 +595,17 @@ async def test_anyshoot_generating_count_range(client: httpx.AsyncClient, mock: 
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize(("field", "value", "code"), [
-    ("duration", 7, "4000"), ("mode", "ultra", "4000"), ("generatingCount", 5, "4000"),
-    ("generatingCount", 0, "4000"), ("duration", "five", "4001"), ("prompt", ["x"], "4001")])
+@pytest.mark.parametrize(
+    ("field", "value", "code"),
+    [
+        ("duration", 7, "4000"),
+        ("mode", "ultra", "4000"),
+        ("generatingCount", 5, "4000"),
+        ("generatingCount", 0, "4000"),
+        ("duration", "five", "4001"),
+        ("prompt", ["x"], "4001"),
+    ],
+)
 async def test_common_image2video_values(
     client: httpx.AsyncClient, mock: TopviewMock, field: str, value: Any, code: str
 ) -> None:
@@ -535,7 +621,9 @@ async def test_common_image2video_needs_an_image(client: httpx.AsyncClient) -> N
     """imageFileId must be an uploaded image (audio is 4000, unknown 4004)."""
     audio = await upload_audio(client)
     body = {"duration": 5, "mode": "lite", "generatingCount": 1}
-    assert_error(await op(client, "commonImage2VideoSubmit", body={**body, "imageFileId": audio}), "4000", "imageFileId")
+    assert_error(
+        await op(client, "commonImage2VideoSubmit", body={**body, "imageFileId": audio}), "4000", "imageFileId"
+    )
     envelope = await op(client, "commonImage2VideoSubmit", body={**body, "imageFileId": "1" * 32})
     assert_error(envelope, "4004", "imageFileId")
 
@@ -587,19 +675,22 @@ async def test_submit_with_invalid_notice_url_is_refused(client: httpx.AsyncClie
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize(("operation_id", "params", "code", "field"), [
-    ("ethnicityList", {}, "4003", "scene"),
-    ("ethnicityList", {"scene": "m2v"}, "4000", "scene"),
-    ("voiceQuery", {"pageSize": 0}, "4000", "pageSize"),
-    ("voiceQuery", {"pageSize": 101}, "4000", "pageSize"),
-    ("voiceQuery", {"pageNo": 0}, "4000", "pageNo"),
-    ("voiceQuery", {"pageNo": "one"}, "4001", "pageNo"),
-    ("voiceQuery", {"gender": "other"}, "4000", "gender"),
-    ("aiAvatarQuery", {"gender": "x"}, "4000", "gender"),
-    ("aiAvatarQuery", {"isCustom": "maybe"}, "4001", "isCustom"),
-    ("paPublicAvatarQuery", {"sortingType": "Oldest"}, "4000", "sortingType"),
-    ("anyshootTemplateList", {"style": "Retro"}, "4000", "style"),
-])
+@pytest.mark.parametrize(
+    ("operation_id", "params", "code", "field"),
+    [
+        ("ethnicityList", {}, "4003", "scene"),
+        ("ethnicityList", {"scene": "m2v"}, "4000", "scene"),
+        ("voiceQuery", {"pageSize": 0}, "4000", "pageSize"),
+        ("voiceQuery", {"pageSize": 101}, "4000", "pageSize"),
+        ("voiceQuery", {"pageNo": 0}, "4000", "pageNo"),
+        ("voiceQuery", {"pageNo": "one"}, "4001", "pageNo"),
+        ("voiceQuery", {"gender": "other"}, "4000", "gender"),
+        ("aiAvatarQuery", {"gender": "x"}, "4000", "gender"),
+        ("aiAvatarQuery", {"isCustom": "maybe"}, "4001", "isCustom"),
+        ("paPublicAvatarQuery", {"sortingType": "Oldest"}, "4000", "sortingType"),
+        ("anyshootTemplateList", {"style": "Retro"}, "4000", "style"),
+    ],
+)
 async def test_lookup_parameters(
     client: httpx.AsyncClient, operation_id: str, params: dict[str, Any], code: str, field: str
 ) -> None:
@@ -607,4 +698,3 @@ async def test_lookup_parameters(
     envelope = await op(client, operation_id, params=params)
     assert_error(envelope, code, field)
     assert_valid(operation_id, envelope)
-

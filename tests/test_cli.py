@@ -1,0 +1,131 @@
+"""``topview-mock serve``: options, config files, and a real server process started and stopped."""
+
+from __future__ import annotations
+
+import json
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from mock_server.cli import main, mock_config, parser, settings
+from mock_server.tasks import Progression
+
+HEADERS = {"Topview-Uid": "uid-cli", "Authorization": "Bearer cli-key"}
+
+
+def test_help_lists_the_serve_options(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["serve", "--help"])
+    assert exited.value.code == 0
+    out = capsys.readouterr().out
+    for flag in (
+        "--host",
+        "--port",
+        "--seed",
+        "--clock",
+        "--speed",
+        "--init-seconds",
+        "--running-seconds",
+        "--progression",
+        "--credits",
+        "--config",
+        "--log-level",
+    ):
+        assert flag in out
+
+
+def test_defaults_suit_a_server() -> None:
+    config = mock_config(settings(parser().parse_args(["serve"])))
+    assert (config.clock_mode, config.progression) == ("realtime", Progression("time", 1.0, 3.0))
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".json"])
+def test_config_file_then_flags(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"mock{suffix}"
+    options = {"clock": "manual", "init-seconds": 2, "running_seconds": 5, "seed": 4, "credits": 50}
+    path.write_text(json.dumps(options))  # JSON is YAML too
+    merged = settings(parser().parse_args(["serve", "--config", str(path), "--seed", "7"]))
+    config = mock_config(merged)
+    assert (config.clock_mode, config.seed, config.credits) == ("manual", 7, 50)
+    assert config.progression == Progression("time", 2, 5)
+
+
+def test_unknown_config_key_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "mock.yaml"
+    path.write_text("colour: blue\n")
+    assert main(["serve", "--config", str(path)]) == 2
+    assert "unknown option(s) colour" in capsys.readouterr().err
+
+
+def test_console_script_answers_help() -> None:
+    script = Path(sys.executable).with_name("topview-mock")
+    if not script.exists():
+        pytest.skip("the console script is not installed next to this interpreter")
+    out = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=60, check=True).stdout
+    assert "serve" in out
+
+
+def lines_of(process: subprocess.Popen[str]) -> queue.Queue[str]:
+    """The process's stdout lines, read in a thread so the test can wait with a timeout."""
+    lines: queue.Queue[str] = queue.Queue()
+
+    def pump() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.put(line.rstrip("\n"))
+
+    threading.Thread(target=pump, daemon=True).start()
+    return lines
+
+
+def wait_for_port(url: str, timeout: float = 30.0) -> None:
+    """Poll until the server accepts TCP connections (bounded)."""
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection((host, int(port)), timeout=1).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def test_serve_runs_and_stops_on_sigterm() -> None:
+    command = [sys.executable, "-m", "mock_server", "serve", "--port", "0", "--speed", "100", "--log-level", "warning"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        lines = lines_of(process)
+        first = lines.get(timeout=60)
+        assert first.startswith("topview-mock listening on http://127.0.0.1:"), first
+        url = first.rsplit(" ", 1)[1]
+        assert lines.get(timeout=10) == f"control API: {url}/_mock/"
+        wait_for_port(url)
+        with httpx.Client(base_url=url, headers=HEADERS, timeout=10) as client:
+            submitted = client.post("/v1/scraper/task/submit", json={"productLink": "https://shop.example.com/p/1"})
+            task_id = submitted.json()["result"]["taskId"]
+            # realtime at speed 100: init 1 s + running 3 s take 0.04 real seconds; the ticker finishes it.
+            deadline = time.monotonic() + 20
+            while client.get(f"/_mock/tasks/{task_id}").json()["status"] != "success":
+                assert time.monotonic() < deadline, "the task never finished"
+                time.sleep(0.05)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
+        assert "topview-mock stopped" in [lines.get(timeout=5) for _ in range(2)]
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+        assert process.stderr is not None
+        process.stderr.close()
+        assert process.stdout is not None
+        process.stdout.close()

@@ -1,0 +1,58 @@
+"""The built wheel carries the contract and fixtures: installed outside the checkout, the fake finds them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+PROBE = """
+import json
+import mock_server
+from mock_server.resources import data_dir
+app = mock_server.create_app()
+print(json.dumps({
+    "package": mock_server.__file__,
+    "contracts": str(data_dir("contracts")),
+    "fixtures": str(data_dir("fixtures")),
+    "operations": len(app.state.mock.contract.operations),
+}))
+"""
+
+
+def test_wheel_installed_elsewhere_finds_its_contract_and_fixtures(tmp_path: Path) -> None:
+    wheels = tmp_path / "wheels"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(wheels), str(ROOT)],
+        check=True,
+    )
+    (wheel,) = wheels.glob("topview_mock-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "mock_server/_data/contracts/topview.openapi.yaml" in names
+    assert "mock_server/_data/contracts/catalogs.yaml" in names
+    assert any(n.startswith("mock_server/_data/fixtures/") and n.endswith(".json") for n in names)
+    assert "mock_server/py.typed" in names
+
+    target = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target), str(wheel)],
+        check=True,
+    )
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    # -I keeps the checkout (and PYTHONPATH) off sys.path; the wheel's copy goes first, ahead of the
+    # editable install of the checkout in this virtual environment.
+    done = subprocess.run(
+        [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(target)!r})\n{PROBE}"],
+        cwd=outside, env=dict(os.environ), capture_output=True, text=True, check=True,
+    )
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found["package"].startswith(str(target))
+    assert found["contracts"].startswith(str(target))
+    assert found["fixtures"].startswith(str(target))
+    assert found["operations"] >= 99
