@@ -129,8 +129,11 @@ class Catalogues:
             for _ in range(40)
         ]
 
-        photo_categories = [{"categoryId": hexid(), "categoryName": name}
-                            for name in ("Business", "Lifestyle", "Casual", "Studio", "Outdoor", "Festive")]
+        photo_categories = [
+            {"categoryId": (cid := hexid()), "categoryName": name,
+             "coverUrl": Media(f"catalog/photo_avatar_categories/{cid}.jpg", "image", "jpg")}
+            for name in ("Business", "Lifestyle", "Casual", "Studio", "Outdoor", "Festive")
+        ]
         self.items["photoAvatarCategories"] = photo_categories
         self.items["photoAvatars"] = [
             {
@@ -139,7 +142,8 @@ class Catalogues:
                 "gender": rng.choice(("male", "female")),
                 "coverUrl": Media(f"catalog/photo_avatars/{pid}.jpg", "image", "jpg"),
                 "avatarImageUrl": Media(f"catalog/photo_avatars/{pid}.png", "image", "png"),
-                "categoryList": rng.sample(photo_categories, k=1),
+                "categoryIds": [c["categoryId"] for c in rng.sample(photo_categories, k=1)],
+                "gmtCreate": None,
                 "isCustom": False,
             }
             for _ in range(50)

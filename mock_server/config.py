@@ -1,9 +1,10 @@
-"""Settings of one fake: timing, seed, credits, accounts, limits."""
+"""Settings of one fake: timing, seed, credits, accounts, limits, callback delivery."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .notice_policy import DeliveryPolicy
 from .tasks import Progression
 
 
@@ -27,3 +28,6 @@ class MockConfig:
     secret: bytes = b"topview-mock-presign"
     # Where result URLs inside callbacks point (requests carry their own base URL; callbacks have none).
     public_url: str = "https://api.topview.ai"
+    # How callbacks (noticeUrl) are delivered: retries, allowed hosts (loopback plus the ones named here),
+    # per-attempt timeout and the receiver-testing aids. ``mock.set_notice_policy`` changes it at run time.
+    notice_policy: DeliveryPolicy = field(default_factory=DeliveryPolicy)

@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Route
 from . import control_schema as schema
 from .control_schema import ControlError
 from .engine import describe
+from .notice_records import DeliveryState, NoticeDelivery
 from .tasks import Outcome, Progression, Task
 
 if TYPE_CHECKING:
@@ -254,6 +255,58 @@ async def clear_journal(mock: TopviewMock, request: Request) -> Any:
     return {"entries": []}
 
 
+# -- callbacks (noticeUrl deliveries) ---------------------------------------------------------------------
+
+DELIVERY_STATES: tuple[DeliveryState, ...] = ("pending", "delivering", "delivered", "failed", "refused")
+
+
+async def callbacks(mock: TopviewMock, request: Request) -> Any:
+    """GET /_mock/callbacks?uid=&taskId=&state=: the callback journal, oldest first, every attempt shown."""
+    q = request.query_params
+    state = q.get("state") or None
+    if state is not None and state not in DELIVERY_STATES:
+        raise ControlError(f"state must be one of {', '.join(DELIVERY_STATES)}")
+    found = mock.callbacks(q.get("uid") or None, q.get("taskId") or None, state)
+    return {"callbacks": [delivery.to_json() for delivery in found]}
+
+
+async def callback(mock: TopviewMock, request: Request) -> Any:
+    """GET /_mock/callbacks/{id}: one delivery with its attempts."""
+    return _delivery(mock, request.path_params["delivery_id"]).to_json()
+
+
+async def replay_callback(mock: TopviewMock, request: Request) -> Any:
+    """POST /_mock/callbacks/{id}/replay: send a finished delivery's notice again, as a new delivery."""
+    original = _delivery(mock, request.path_params["delivery_id"])
+    if not original.finished:  # it will still be attempted: a replay now would only duplicate it
+        raise ControlError(f"callback {original.id} is still {original.state}", 409)
+    return mock.replay_callback(original.id).to_json()
+
+
+async def drain_callbacks(mock: TopviewMock, request: Request) -> Any:
+    """POST /_mock/callbacks/drain: wait until no attempt is in flight; lists what still waits on the clock."""
+    waiting = await mock.drain_callbacks()
+    return {"now": mock.clock.now(), "pending": [delivery.to_json() for delivery in waiting]}
+
+
+async def show_notice_policy(mock: TopviewMock, request: Request) -> Any:
+    """GET /_mock/callbacks/policy: retries, allowed hosts and receiver-testing aids in force."""
+    return schema.policy_json(mock.notices.policy)
+
+
+async def set_notice_policy(mock: TopviewMock, request: Request) -> Any:
+    """PUT /_mock/callbacks/policy {maxAttempts?, firstDelay?, ..., deliverTwice?}: omitted fields stay."""
+    body = await schema.read_body(request, schema.POLICY_FIELDS)
+    return schema.policy_json(mock.set_notice_policy(schema.notice_policy(body, mock.notices.policy)))
+
+
+def _delivery(mock: TopviewMock, delivery_id: str) -> NoticeDelivery:
+    found = mock.notices.get(delivery_id)
+    if found is None:
+        raise ControlError(f"callback {delivery_id} is not in the callback journal", 404)
+    return found
+
+
 # -- routing ---------------------------------------------------------------------------------------------
 
 ROUTES: tuple[tuple[str, str, Action], ...] = (
@@ -278,6 +331,13 @@ ROUTES: tuple[tuple[str, str, Action], ...] = (
     ("DELETE", "/faults/{fault_id}", remove_fault),
     ("GET", "/journal", journal),
     ("DELETE", "/journal", clear_journal),
+    ("GET", "/callbacks", callbacks),
+    # Fixed paths before "/callbacks/{delivery_id}", which would otherwise match them.
+    ("GET", "/callbacks/policy", show_notice_policy),
+    ("PUT", "/callbacks/policy", set_notice_policy),
+    ("POST", "/callbacks/drain", drain_callbacks),
+    ("GET", "/callbacks/{delivery_id}", callback),
+    ("POST", "/callbacks/{delivery_id}/replay", replay_callback),
 )
 
 

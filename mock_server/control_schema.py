@@ -6,13 +6,16 @@ with ``{"error": "<field> ..."}`` naming the field, never a Topview envelope.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
 from collections.abc import Mapping
 from typing import Any
 
 from starlette.requests import Request
 
 from .faults import FaultSpec
+from .notice_policy import DeliveryPolicy
 from .tasks import Outcome, Progression
 
 Body = Mapping[str, Any]
@@ -157,3 +160,53 @@ def _latency(value: Any) -> tuple[float, float] | None:
     ):
         return float(value[0]), float(value[1])
     raise ControlError("latency must be seconds, or [min, max] seconds drawn under the rule's seed")
+
+
+# JSON name -> DeliveryPolicy field, for the numbers of PUT /_mock/callbacks/policy (and their minimum).
+POLICY_NUMBERS: dict[str, tuple[str, float]] = {
+    "firstDelay": ("first_delay", 0),
+    "backoff": ("backoff", 1),
+    "maxDelay": ("max_delay", 0),
+    "attemptTimeout": ("attempt_timeout", 0),
+    "extraDelay": ("extra_delay", 0),
+    "shuffleWindow": ("shuffle_window", 0),
+}
+POLICY_FIELDS = frozenset({*POLICY_NUMBERS, "maxAttempts", "allowedHosts", "deliverTwice"})
+
+
+def notice_policy(body: Body, base: DeliveryPolicy) -> DeliveryPolicy:
+    """A callback delivery policy from its JSON form; omitted fields keep ``base``'s."""
+    changes: dict[str, Any] = {}
+    for name, (attribute, minimum) in POLICY_NUMBERS.items():
+        value = number(body, name, minimum=minimum)
+        if value is None:
+            continue
+        if not math.isfinite(value) or (name == "attemptTimeout" and value <= 0):
+            raise ControlError(f"{name} must be a finite number" + (" above 0" if name == "attemptTimeout" else ""))
+        changes[attribute] = value
+    attempts = integer(body, "maxAttempts", minimum=1)
+    if attempts is not None:
+        changes["max_attempts"] = attempts
+    if "deliverTwice" in body:
+        if not isinstance(body["deliverTwice"], bool):
+            raise ControlError("deliverTwice must be true or false")
+        changes["deliver_twice"] = body["deliverTwice"]
+    if "allowedHosts" in body:
+        hosts = body["allowedHosts"]
+        if not isinstance(hosts, list) or not all(isinstance(h, str) and h.strip() for h in hosts):
+            raise ControlError("allowedHosts must be a list of host names, IP addresses, networks or '*'")
+        changes["allowed_hosts"] = tuple(hosts)
+    try:
+        return dataclasses.replace(base, **changes)
+    except ValueError as error:  # the policy's own cross-checks
+        raise ControlError(str(error)) from None
+
+
+def policy_json(policy: DeliveryPolicy) -> dict[str, Any]:
+    """A delivery policy as the control API shows it."""
+    return {
+        "maxAttempts": policy.max_attempts,
+        **{name: getattr(policy, attribute) for name, (attribute, _) in POLICY_NUMBERS.items()},
+        "allowedHosts": list(policy.allowed_hosts),
+        "deliverTwice": policy.deliver_twice,
+    }

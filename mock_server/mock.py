@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import deque
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from .account_handlers import receive_upload
+from .call import Call
 from .catalogue_rules import ModelCatalogue
 from .catalogues import Catalogues
-from .call import Call
 from .clock import Clock
 from .config import MockConfig
 from .contract import Contract
@@ -22,7 +23,14 @@ from .handlers import query_result
 from .journal import Journal
 from .lookups import Lookups
 from .media_rules import NAMED_CHECKS
-from .notices import DeliveryPolicy, NoticeDispatcher, build_notice_body, check_notice_url
+from .notices import (
+    DeliveryPolicy,
+    DeliveryState,
+    NoticeDelivery,
+    NoticeDispatcher,
+    build_notice_body,
+    check_notice_url,
+)
 from .outputs import generate
 from .results import Media, render
 from .rules import validate_rules
@@ -53,7 +61,7 @@ class TopviewMock:
         # the last fake on this directory did: objects it left would refuse those PUTs as second uploads.
         self.store.reset()
         self.store.on_upload = lambda key, stored: receive_upload(self, key, stored.data)
-        self.notices = NoticeDispatcher(self.clock, DeliveryPolicy())
+        self.notices = NoticeDispatcher(self.clock, config.notice_policy)
         self.faults = Faults(config.seed)
         self.journal = Journal(self.clock, config.journal_size)
         self._signed_urls: dict[tuple[str, str, bool, int], str] = {}  # see url_for
@@ -68,7 +76,8 @@ class TopviewMock:
     def new_task(self, call: Call, kind: TaskKind, parent: Task | None = None) -> Task:
         """Create and admit a task of ``kind`` from a validated submit call."""
         body = call.body
-        notice_url = body.get("noticeUrl") or None
+        # An m2v export without its own noticeUrl calls back to the preview task's (contracts/README.md).
+        notice_url = body.get("noticeUrl") or (parent.notice_url if parent is not None else None)
         if notice_url is not None:
             problem = check_notice_url(notice_url, self.notices.policy)
             if problem is not None:
@@ -108,13 +117,36 @@ class TopviewMock:
         if task.status == "success" and kind.generated:
             task.output = generate(self, task, tenant)
         if task.notice_url and task.notice_uuid:
+            # The notice names the task the client submitted: an m2v export stage reports its m2v task.
             reported = tenant.tasks[task.parent_id] if task.parent_id else task
-            result = render(self.task_result(reported), self.url_for(self.config.public_url, cdn=False))
+            result = render(self._notice_result(task, reported), self.url_for(self.config.public_url, cdn=False))
             body = build_notice_body(
                 task.notice_uuid, kind.biz_type_for(task) or "", reported.task_id, task.status,
                 task.error_msg or "", result,
             )
             self.notices.enqueue(task.uid, task.notice_url, body)
+
+    def _notice_result(self, task: Task, reported: Task) -> dict[str, Any]:
+        """The query result a notice carries: for m2v, only the videos of the stage that finished.
+
+        The documented M2V_PREVIEW callback carries previewVideos and no exportVideos, so a preview
+        stage leaves exportVideos out; an export stage (M2V_EXPORT, or a task submitted without
+        preview) carries its own exportVideos, with the stage's status and errorMsg.
+        """
+        result = self.task_result(reported)
+        if reported.kind != "m2v":
+            return result
+        if task is reported and task.params.get("preview"):
+            result.pop("exportVideos", None)
+            return result
+        result.pop("previewVideos", None)
+        if task is not reported:  # an export stage of a preview task
+            result["status"], result["errorMsg"] = task.status, task.error_msg
+            if task.status == "success" and task.output is not None:
+                result["exportVideos"] = list(task.output.get("exportVideos") or [])
+            else:
+                result["exportVideos"] = [{"scriptId": task.params.get("scriptId", 0), "status": task.status}]
+        return result
 
     # -- media -------------------------------------------------------------------------------------------
 
@@ -141,6 +173,32 @@ class TopviewMock:
     def advance(self, seconds: float) -> float:
         """Move the virtual clock; due transitions and callback attempts happen on the way."""
         return self.clock.advance(seconds)
+
+    # -- callbacks ---------------------------------------------------------------------------------------
+
+    def callbacks(
+        self, uid: str | None = None, task_id: str | None = None, state: DeliveryState | None = None
+    ) -> list[NoticeDelivery]:
+        """The callback journal, oldest first: every delivery with every attempt, optionally filtered."""
+        return [d for d in self.notices.journal(uid, task_id) if state is None or d.state == state]
+
+    async def drain_callbacks(self) -> list[NoticeDelivery]:
+        """Run due work, wait for every callback attempt in flight; the deliveries still waiting on the clock."""
+        self.tick()
+        await self.notices.drain()
+        return self.notices.pending()
+
+    def replay_callback(self, delivery_id: str) -> NoticeDelivery:
+        """Send a journalled callback again (same body and uuid) as a new delivery; KeyError if unknown."""
+        return self.notices.replay(delivery_id)
+
+    def set_notice_policy(self, policy: DeliveryPolicy | None = None, **changes: Any) -> DeliveryPolicy:
+        """Replace the delivery policy, or change some of its fields: ``set_notice_policy(deliver_twice=True)``.
+
+        Applies to every attempt from now on, including retries of deliveries already queued.
+        """
+        self.notices.policy = dataclasses.replace(policy or self.notices.policy, **changes)
+        return self.notices.policy
 
     def tick(self) -> None:
         """Let due work happen now (transitions, callbacks): a realtime server calls this periodically."""
@@ -219,6 +277,7 @@ class TopviewMock:
             self.store.reset()
             self._signed_urls.clear()
             self.notices.reset()
+            self.notices.policy = self.config.notice_policy
             self.faults.reset()
             self.journal.reset()
             self.state.credit_overrides.clear()

@@ -321,6 +321,7 @@ def _file_fields() -> list[Any]:
 
 
 def _example(operation_id: str) -> dict[str, Any]:
+    """A copy of the operation's documented request example."""
     operation = load_contract()[operation_id]
     raw = load_contract().document["paths"][operation.path][operation.method.lower()]
     example: dict[str, Any] = copy.deepcopy(raw["requestBody"]["content"]["application/json"]["example"])
@@ -454,6 +455,7 @@ async def portrait(client: httpx.AsyncClient) -> str:
 
 
 def _audio_body(operation_id: str, mode: str | None, audio: str, image: str, replaced: str) -> dict[str, Any]:
+    """A lip-sync body for photo avatar (on an uploaded portrait) or PA v2 image2Video (on a replaced image)."""
     body: dict[str, Any] = {"scriptMode": "audio", "audioFileId": audio}
     if operation_id == "photoAvatarSubmit":
         body["templateImageFileId"] = image

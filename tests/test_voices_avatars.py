@@ -235,3 +235,19 @@ async def test_video2aiavatar_avatar_is_invisible_to_other_accounts(
         body={"avatarSourceFrom": 2, "aiAvatarId": avatar_id, "audioSourceFrom": 0, "audioFileId": audio},
     )
     assert code_of(used) == "4004"
+
+
+@pytest.mark.anyio
+async def test_photo_avatar_templates_filter_by_category(client: httpx.AsyncClient, mock: TopviewMock) -> None:
+    """categories (comma-separated ids from the category list) keeps only the templates in them."""
+    categories = ok(await valid_op(client, "photoAvatarCategoryList"))["data"]
+    first, second = categories[0]["categoryId"], categories[1]["categoryId"]
+    for wanted in ([first], [first, second]):
+        page = ok(await valid_op(client, "photoAvatarTemplateList",
+                                 params={"categories": ",".join(wanted), "pageSize": 100}))
+        assert page["total"] > 0
+        assert page["total"] == len(page["data"])
+        assert all(set(item["categoryIds"]) & set(wanted) for item in page["data"])
+    everything = ok(await valid_op(client, "photoAvatarTemplateList", params={"pageSize": 100}))
+    one = ok(await valid_op(client, "photoAvatarTemplateList", params={"categories": first, "pageSize": 100}))
+    assert one["total"] < everything["total"]

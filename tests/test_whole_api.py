@@ -673,6 +673,8 @@ async def test_forced_fail_costs_nothing(client: httpx.AsyncClient, mock: Topvie
     )
     task_id = ack["taskId"]
     held = round(before - await remain(client), 3)  # reserved while the task runs
+    if recipe_for(kind_name).cost is not None:
+        assert held == pytest.approx(recipe_for(kind_name).cost)
     mock.advance(1.5)
     assert status_of(ok(await query(client, kind.query, task_id))) == "running"
     mock.advance(5)
