@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from topview_client import Account, CallbackReceiver, SyncTopviewClient
 
@@ -32,5 +33,9 @@ def test_callback_from_live_server_nobody_polls(topview_server: LiveServer) -> N
     with CallbackReceiver() as receiver:
         task_id = client.submit(SUBMIT, {"productLink": "https://shop.example.com/p/1", "noticeUrl": receiver.url})
         [notice] = receiver.wait_for(1)
-    client.close()
     assert (notice["taskId"], notice["status"]) == (task_id, "success")
+    # The result links inside a callback point at the server that sent it, and download from it.
+    [image, *_] = notice["result"]["productImages"]  # the receiver parsed the result string
+    assert image["fileUrl"].startswith(topview_server.url + "/_objects/")
+    assert httpx.get(image["fileUrl"]).status_code == 200
+    client.close()

@@ -47,6 +47,7 @@ class TopviewMock:
         self.contract = contract or Contract.load()
         self.models = ModelCatalogue()
         self.table = Table(self.models)
+        self.public_url = config.public_url  # a server sets its own address here
         self.clock = Clock(mode=config.clock_mode, speed=config.clock_speed)
         self.state = State(config.seed, config.credits)
         self.policies = Policies(progression=config.progression, max_unfinished=config.max_unfinished)
@@ -119,7 +120,7 @@ class TopviewMock:
         if task.notice_url and task.notice_uuid:
             # The notice names the task the client submitted: an m2v export stage reports its m2v task.
             reported = tenant.tasks[task.parent_id] if task.parent_id else task
-            result = render(self._notice_result(task, reported), self.url_for(self.config.public_url, cdn=False))
+            result = render(self._notice_result(task, reported), self.url_for(self.public_url, cdn=False))
             body = build_notice_body(
                 task.notice_uuid, kind.biz_type_for(task) or "", reported.task_id, task.status,
                 task.error_msg or "", result,

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import uvicorn
 from starlette.types import ASGIApp
 
+from .config import MockConfig
 from .mock import TopviewMock
 from .testing import DEFAULT_API_KEY, DEFAULT_UID, ErrorTrap, TopviewControls
 
@@ -86,6 +87,8 @@ async def serve(
         lifespan="off",
     )
     server = Uvicorn(config)
+    if mock.public_url == MockConfig.public_url:  # result links inside callbacks point at this server
+        mock.public_url = url_of(sock)
     loop = asyncio.get_running_loop()
     if handle_signals:
         for signum in (signal.SIGINT, signal.SIGTERM):

@@ -10,15 +10,16 @@ is merged into the contract is covered. Every generated request must get:
   when it is valid.
 
 schemathesis' built-in negative/positive acceptance and status-code checks are not used: they expect
-4xx statuses, and Topview answers HTTP 200 with a code in the envelope. The run is reproducible
-(derandomised, no example database) and small enough for CI: the examples, coverage and fuzzing phases,
-``MAX_EXAMPLES`` fuzzed cases per operation split between valid and invalid data.
+4xx statuses, and Topview answers HTTP 200 with a code in the envelope (a method the path lacks, probed
+by the coverage phase, is the one HTTP 405). Two runs: the main one fixes the credentials so invalid
+data lands in query strings and bodies (examples, coverage and fuzzing phases, ``MAX_EXAMPLES`` fuzzed
+cases per operation split between valid and invalid data); the coverage phase alone then generates the
+``Topview-Uid``/``Authorization`` headers too. Both are derandomised with no example database.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
 
 import pytest
 import schemathesis
@@ -34,10 +35,8 @@ from mock_server import MockConfig, create_app
 MAX_EXAMPLES = 15
 
 
-def served_contract() -> dict[str, object]:
-    """The contract document of a freshly built app (a copy schemathesis may modify)."""
-    document: dict[str, object] = copy.deepcopy(create_app(MockConfig(seed=0)).state.mock.contract.document)
-    return document
+# The contract the app serves, whatever has been merged into it.
+SERVED = create_app(MockConfig(seed=0)).state.mock.contract.document
 
 
 # The credentials of the main run. They are fixed so that invalid data goes to query strings and bodies;
@@ -47,7 +46,7 @@ CREDENTIALS = {"Topview-Uid": "uid-schemathesis", "Authorization": "Bearer schem
 
 def load_schema(*, phases: list[str], credentials: dict[str, str] | None) -> schemathesis.BaseSchema:
     """The schemathesis schema of the served contract, configured for a quick, reproducible run."""
-    loaded = schemathesis.openapi.from_dict(served_contract(), config=schemathesis.Config())
+    loaded = schemathesis.openapi.from_dict(copy.deepcopy(SERVED), config=schemathesis.Config())
     loaded.config.generation.update(
         modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
         max_examples=MAX_EXAMPLES,
@@ -65,14 +64,14 @@ def load_schema(*, phases: list[str], credentials: dict[str, str] | None) -> sch
 schema = load_schema(phases=["examples", "coverage", "fuzzing"], credentials=CREDENTIALS)
 # The coverage phase alone walks the header parameters' boundaries: missing, empty, too long, off-pattern.
 auth_schema = load_schema(phases=["coverage"], credentials=None)
-judge = EnvelopeJudge(served_contract())
+judge = EnvelopeJudge(copy.deepcopy(SERVED))
 CHECKS = [not_a_server_error, response_schema_conformance, judge]
 
 
 @pytest.fixture(scope="module")
-def app() -> Iterator[Starlette]:
+def app() -> Starlette:
     """One fake for the whole run: state built up by earlier cases is part of what is exercised."""
-    yield create_app(MockConfig(seed=0))
+    return create_app(MockConfig(seed=0))
 
 
 @schema.parametrize()
