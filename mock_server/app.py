@@ -20,10 +20,10 @@ from .contract import Operation
 from .control import control_routes
 from .errors import TopviewError, bad_type, envelope
 from .faults import FaultReply
+from .media_rules import NAMED_CHECKS
 from .mock import TopviewMock
 from .results import render
 from .rules import check_annotations, check_rules
-from .media_rules import NAMED_CHECKS
 from .validation import ContractError
 
 Handler = Callable[[TopviewMock, Call], Awaitable[Any]]
@@ -74,7 +74,9 @@ def create_app(config: MockConfig | None = None, *, mock: TopviewMock | None = N
     """A fake Topview app; its :class:`TopviewMock` is ``app.state.mock``."""
     mock = mock or TopviewMock(config)
     routes: list[BaseRoute] = [
-        Route(op.path, endpoint(mock, op, handler_for(mock, op.operation_id)), methods=[op.method], name=op.operation_id)
+        Route(
+            op.path, endpoint(mock, op, handler_for(mock, op.operation_id)), methods=[op.method], name=op.operation_id
+        )
         for op in mock.contract
     ]
     routes += mock.store.routes()

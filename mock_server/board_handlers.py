@@ -24,7 +24,7 @@ MAX_DISK_BYTES = 100 * 1024**3
 def _page(call: Call, items: list[Any], key: str) -> dict[str, Any]:
     page_no, page_size = call.query.get("pageNo", 1), call.query.get("pageSize", 20)
     start = (page_no - 1) * page_size
-    return {key: items[start:start + page_size], "total": len(items), "pageNo": page_no, "pageSize": page_size}
+    return {key: items[start : start + page_size], "total": len(items), "pageNo": page_no, "pageSize": page_size}
 
 
 # -- boards ------------------------------------------------------------------------------------------
@@ -46,11 +46,19 @@ def board_json(mock: TopviewMock, tenant: Tenant, board: Board) -> dict[str, Any
     tasks = _board_tasks(tenant, board.board_id)
     thumbnails = [Media(f"results/{t.task_id}/thumbnail.jpg", "image", "jpg") for t in tasks if t.status == "success"]
     return {
-        "boardId": board.board_id, "name": board.name, "uid": board.uid, "ownerName": board.uid,
-        "taskCount": len(tasks), "recentThumbnails": thumbnails[-4:],
-        "members": [{"uid": board.uid, "nickname": board.uid, "role": "owner"}], "shareTokens": [],
-        "isSystemDefault": board.is_default, "syncFlag": False, "gmtCreate": iso(board.created_at),
-        "gmtModify": iso(board.modified_at), "isOwner": True,
+        "boardId": board.board_id,
+        "name": board.name,
+        "uid": board.uid,
+        "ownerName": board.uid,
+        "taskCount": len(tasks),
+        "recentThumbnails": thumbnails[-4:],
+        "members": [{"uid": board.uid, "nickname": board.uid, "role": "owner"}],
+        "shareTokens": [],
+        "isSystemDefault": board.is_default,
+        "syncFlag": False,
+        "gmtCreate": iso(board.created_at),
+        "gmtModify": iso(board.modified_at),
+        "isOwner": True,
     }
 
 
@@ -109,20 +117,39 @@ def board_task_json(mock: TopviewMock, call: Call, task: Task) -> dict[str, Any]
     kind = mock.table.by_name[task.kind]
     unfinished = not task.finished
     return {
-        "taskId": task.task_id, "boardTaskId": task.board_task_ids[0] if task.board_task_ids else task.task_id,
-        "boardId": task.board_id, "sortWeight": task.created_at, "uid": task.uid, "userName": task.uid,
-        "toolType": kind.name, "toolCategory": kind.tool, "status": task.status, "mediaType": kind.media_type,
-        "rating": None, "parameters": {k: v for k, v in task.params.items() if k != "noticeUrl"},
-        "result": mock.task_result(task), "errorMessage": task.error_msg,
-        "errorCode": "TASK_FAILED" if task.status == "fail" else None, "creditsCost": task.cost,
-        "creditsPayerUid": task.uid, "creditsPayerName": task.uid, "gmtCreate": iso(task.created_at),
-        "gmtModify": iso(task.history[-1][0]), "completedAt": iso(task.finished_at) if task.finished_at else None,
-        "isPinned": False, "pinnedOriginalSortWeight": None, "groupIds": [], "unresolvedCount": 0,
+        "taskId": task.task_id,
+        "boardTaskId": task.board_task_ids[0] if task.board_task_ids else task.task_id,
+        "boardId": task.board_id,
+        "sortWeight": task.created_at,
+        "uid": task.uid,
+        "userName": task.uid,
+        "toolType": kind.name,
+        "toolCategory": kind.tool,
+        "status": task.status,
+        "mediaType": kind.media_type,
+        "rating": None,
+        "parameters": {k: v for k, v in task.params.items() if k != "noticeUrl"},
+        "result": mock.task_result(task),
+        "errorMessage": task.error_msg,
+        "errorCode": "TASK_FAILED" if task.status == "fail" else None,
+        "creditsCost": task.cost,
+        "creditsPayerUid": task.uid,
+        "creditsPayerName": task.uid,
+        "gmtCreate": iso(task.created_at),
+        "gmtModify": iso(task.history[-1][0]),
+        "completedAt": iso(task.finished_at) if task.finished_at else None,
+        "isPinned": False,
+        "pinnedOriginalSortWeight": None,
+        "groupIds": [],
+        "unresolvedCount": 0,
         "useUnlimitMode": False,
         "estimateInfo": {
-            "queueCount": 0, "estimatedWaitSeconds": 0,
+            "queueCount": 0,
+            "estimatedWaitSeconds": 0,
             "estimatedProcessSeconds": int(max(0.0, (task.due_at or mock.clock.now()) - mock.clock.now())),
-        } if unfinished else None,
+        }
+        if unfinished
+        else None,
     }
 
 
@@ -178,8 +205,11 @@ def _batch(mock: TopviewMock, call: Call) -> list[Task]:
     board = _board(call, call.body["boardId"]) if call.body.get("boardId") else call.tenant.default_board
     if call.body.get("selectAll"):
         excluded = set(call.body.get("excludeTaskIds") or [])
-        return [t for t in _selected(mock, call.tenant, board.board_id, call.body.get("filter") or {})
-                if t.task_id not in excluded]
+        return [
+            t
+            for t in _selected(mock, call.tenant, board.board_id, call.body.get("filter") or {})
+            if t.task_id not in excluded
+        ]
     chosen = []
     for task_id in call.body.get("taskIds") or []:
         task = call.tenant.tasks.get(task_id)
@@ -200,10 +230,17 @@ async def batch_download_submit(mock: TopviewMock, call: Call) -> dict[str, Any]
     """Start zipping the chosen tasks' outputs; poll the status with downloadTaskId."""
     chosen = _batch(mock, call)
     task = Task(
-        task_id=mock.state.ids.new(), uid=call.uid, kind=BOARD_DOWNLOAD.name,
-        operation_id=call.op.operation_id, params={"taskIds": [t.task_id for t in chosen]},
-        created_at=mock.clock.now(), progression=mock.policies.progression_for(call.uid, BOARD_DOWNLOAD.name),
-        outcome=Outcome(), cost=0.0, task_type=BOARD_DOWNLOAD.task_type, api_key=call.api_key,
+        task_id=mock.state.ids.new(),
+        uid=call.uid,
+        kind=BOARD_DOWNLOAD.name,
+        operation_id=call.op.operation_id,
+        params={"taskIds": [t.task_id for t in chosen]},
+        created_at=mock.clock.now(),
+        progression=mock.policies.progression_for(call.uid, BOARD_DOWNLOAD.name),
+        outcome=Outcome(),
+        cost=0.0,
+        task_type=BOARD_DOWNLOAD.task_type,
+        api_key=call.api_key,
     )
     mock.engine.submit(call.tenant, task)
     return download_json(mock, call, task)
@@ -214,19 +251,30 @@ def download_json(mock: TopviewMock, call: Call, task: Task) -> dict[str, Any]:
     total = len(task.params["taskIds"])
     done = task.status == "success"
     body: dict[str, Any] = {
-        "downloadTaskId": task.task_id, "status": task.status,
+        "downloadTaskId": task.task_id,
+        "status": task.status,
         "progress": 100 if task.finished else 50 if task.status == "running" else 0,
         "processedCount": total if task.finished else total // 2 if task.status == "running" else 0,
-        "totalCount": total, "downloadUrl": None, "fileCount": None, "totalSize": None, "expiresAt": None,
-        "gmtCreate": iso(task.created_at), "completedAt": iso(task.finished_at) if task.finished_at else None,
-        "errorCode": "STORAGE_ERROR" if task.status == "fail" else None, "errorMessage": task.error_msg,
+        "totalCount": total,
+        "downloadUrl": None,
+        "fileCount": None,
+        "totalSize": None,
+        "expiresAt": None,
+        "gmtCreate": iso(task.created_at),
+        "completedAt": iso(task.finished_at) if task.finished_at else None,
+        "errorCode": "STORAGE_ERROR" if task.status == "fail" else None,
+        "errorMessage": task.error_msg,
     }
     if done:
         key = f"downloads/{task.task_id}.zip"
         stored = mock.store.get_object(key) or mock.store.put_object(key, _zip(mock, call, task), "application/zip")
         seconds = mock.config.result_url_seconds
-        body.update(downloadUrl=mock.store.presign_get(call.base_url, key, seconds, cdn=True), fileCount=total,
-                    totalSize=stored.size, expiresAt=iso(mock.clock.now() + seconds))
+        body.update(
+            downloadUrl=mock.store.presign_get(call.base_url, key, seconds, cdn=True),
+            fileCount=total,
+            totalSize=stored.size,
+            expiresAt=iso(mock.clock.now() + seconds),
+        )
     return body
 
 
@@ -255,13 +303,18 @@ async def batch_download_status(mock: TopviewMock, call: Call) -> dict[str, Any]
 async def m2v_task_list(mock: TopviewMock, call: Call) -> dict[str, Any]:
     """The account's m2v tasks, newest first."""
     tasks = [t for t in reversed(call.tenant.tasks.values()) if t.kind == "m2v" and not t.deleted]
-    items = [{
-        "taskId": t.task_id, "status": t.status, "errorMsg": t.error_msg,
-        "productName": t.params.get("productName") or (t.output or {}).get("productName"),
-        "productDescription": t.params.get("productDescription") or (t.output or {}).get("productDescription"),
-        "gmtCreate": iso(t.created_at).replace("T", " ").rstrip("Z"),
-        "diskSpace": {"size": str(_task_bytes(mock, t)), "unit": "byte"},
-    } for t in tasks]
+    items = [
+        {
+            "taskId": t.task_id,
+            "status": t.status,
+            "errorMsg": t.error_msg,
+            "productName": t.params.get("productName") or (t.output or {}).get("productName"),
+            "productDescription": t.params.get("productDescription") or (t.output or {}).get("productDescription"),
+            "gmtCreate": iso(t.created_at).replace("T", " ").rstrip("Z"),
+            "diskSpace": {"size": str(_task_bytes(mock, t)), "unit": "byte"},
+        }
+        for t in tasks
+    ]
     return _page(call, items, "data")
 
 
@@ -276,28 +329,41 @@ async def m2v_task_delete(mock: TopviewMock, call: Call) -> dict[str, Any]:
     for task in tasks:
         freed += _task_bytes(mock, task)
         task.deleted = True
-    return {"taskId": ",".join(t.task_id for t in tasks), "status": "success", "errosMsg": None,
-            "data": {"size": freed, "unit": "byte"}}
+    return {
+        "taskId": ",".join(t.task_id for t in tasks),
+        "status": "success",
+        "errosMsg": None,
+        "data": {"size": freed, "unit": "byte"},
+    }
 
 
 async def user_space(mock: TopviewMock, call: Call) -> dict[str, Any]:
     """Disk used by the account's uploads and results."""
     used = 0
     for record in call.tenant.files.values():
-        stored = mock.store.get_object(record.key) if record.uploaded and not record.key.startswith("results/") else None
+        stored = (
+            mock.store.get_object(record.key) if record.uploaded and not record.key.startswith("results/") else None
+        )
         used += stored.size if stored else 0
     used += sum(_task_bytes(mock, t) for t in call.tenant.tasks.values() if t.kind == "m2v" and not t.deleted)
-    return {"uid": call.uid, "usedDiskSpace": {"size": used, "unit": "byte"},
-            "maxDiskSpace": {"size": MAX_DISK_BYTES, "unit": "byte"}}
+    return {
+        "uid": call.uid,
+        "usedDiskSpace": {"size": used, "unit": "byte"},
+        "maxDiskSpace": {"size": MAX_DISK_BYTES, "unit": "byte"},
+    }
 
 
 async def photo_avatar_create(mock: TopviewMock, call: Call) -> str:
     """A custom photo avatar from an uploaded portrait; the result is its new id."""
     avatar_id = mock.state.ids.new()
     call.tenant.photo_avatars[avatar_id] = {
-        "avatarId": avatar_id, "avatarName": f"Custom avatar {len(call.tenant.photo_avatars) + 1}",
-        "coverUrl": Media(f"avatars/{avatar_id}.jpg", "image", "jpg"), "gender": None, "categoryIds": [],
-        "isCustom": True, "gmtCreate": iso(mock.clock.now()),
+        "avatarId": avatar_id,
+        "avatarName": f"Custom avatar {len(call.tenant.photo_avatars) + 1}",
+        "coverUrl": Media(f"avatars/{avatar_id}.jpg", "image", "jpg"),
+        "gender": None,
+        "categoryIds": [],
+        "isCustom": True,
+        "gmtCreate": iso(mock.clock.now()),
     }
     return avatar_id
 

@@ -60,8 +60,12 @@ class ModelCatalogue:
         rates = self.tables["video_price_per_second"]["rates"].get(model["model"], {})
         resolution = params.get("resolution") or self.default_resolution(model) or "any"
         sound = params.get("sound") or "off"
-        for key in (f"res={resolution},sound={sound}", f"res={resolution},sound=any", f"res=any,sound={sound}",
-                    "res=any,sound=any"):
+        for key in (
+            f"res={resolution},sound={sound}",
+            f"res={resolution},sound=any",
+            f"res=any,sound={sound}",
+            "res=any,sound=any",
+        ):
             if key in rates:
                 return float(rates[key])
         return min((float(v) for v in rates.values()), default=0.1)
@@ -96,8 +100,13 @@ class ModelCatalogue:
         _allowed(code, "resolution", "resolutions", model.get("resolution"), body.get("resolution"))
         durations = _durations(model.get("duration"))
         duration = body.get("duration")
-        if durations and isinstance(duration, int) and duration not in durations and not (
-            duration == -1 and table == "omni_reference"  # -1 keeps the source length in edit mode
+        if (
+            durations
+            and isinstance(duration, int)
+            and duration not in durations
+            and not (
+                duration == -1 and table == "omni_reference"  # -1 keeps the source length in edit mode
+            )
         ):
             raise bad_value("duration", f"{duration} is not allowed: {code} supports durations: {model['duration']}.")
         if body.get("sound") == "on" and not model.get("nativeAudio", False):
@@ -144,7 +153,7 @@ def _image_rules(code: str, model: Model, body: Mapping[str, Any]) -> None:
 def _input_mode(code: str, mode: str, body: Mapping[str, Any]) -> None:
     first, end, refs = body.get("firstFrameFileId"), body.get("endFrameFileId"), body.get("referenceImageFileIds")
     if mode == "multi_ref":
-        if is_empty(refs) or len(refs) < 2:
+        if not isinstance(refs, list) or len(refs) < 2:
             raise bad_value("referenceImageFileIds", f"needs at least 2 images for {code}.")
         if not is_empty(first) or not is_empty(end):
             raise bad_value("firstFrameFileId", f"must be omitted: {code} takes reference images only.")

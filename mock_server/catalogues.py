@@ -16,20 +16,39 @@ from .results import Media
 
 # m2v accepts language "th" only with these voices (reference part A, m2v submit).
 THAI_VOICE_IDS = (
-    "5d188a658b5a424e98bf0dbbcb8f97d8", "eea5e5a4fb534231a5b4cf4766dd7a5f",
-    "537e2643719c47bdac1d8a2c7f0c844a", "e22db502aa8d40d9ba791083c9f4ab35",
+    "5d188a658b5a424e98bf0dbbcb8f97d8",
+    "eea5e5a4fb534231a5b4cf4766dd7a5f",
+    "537e2643719c47bdac1d8a2c7f0c844a",
+    "e22db502aa8d40d9ba791083c9f4ab35",
 )
 DOCUMENTED_VOICE_IDS = (*THAI_VOICE_IDS, "LaaHTrXZCVOQmB1wZUhnwmbPTAWDFtW6")
 DOCUMENTED_AVATAR_IDS = ("3327",)
 ETHNICITY_NAMES = (
-    "Asian", "Black", "Caucasian", "Hispanic", "Middle Eastern", "South Asian", "Southeast Asian", "Mixed",
+    "Asian",
+    "Black",
+    "Caucasian",
+    "Hispanic",
+    "Middle Eastern",
+    "South Asian",
+    "Southeast Asian",
+    "Mixed",
 )
 LANGUAGES = ("en", "es", "fr", "de", "ja", "ko", "pt", "zh-CN", "ar", "hi", "id", "it", "ru", "tr", "vi")
 AGES = ("Young", "Middle Aged", "Old")
 ACCENTS = ("American", "British", "Australian", "Indian", "Irish", "Neutral")
 STYLES = ("Narration", "Conversational", "News", "Advertisement", "Calm", "Energetic")
-CATEGORY_NAMES = ("👗 Fashion", "💄 Beauty", "🏠 Home", "📱 Electronics", "🍔 Food", "🏋️ Fitness",
-                  "🧸 Toys", "🐶 Pets", "💍 Jewelry", "👟 Shoes")
+CATEGORY_NAMES = (
+    "👗 Fashion",
+    "💄 Beauty",
+    "🏠 Home",
+    "📱 Electronics",
+    "🍔 Food",
+    "🏋️ Fitness",
+    "🧸 Toys",
+    "🐶 Pets",
+    "💍 Jewelry",
+    "👟 Shoes",
+)
 
 
 @dataclass
@@ -57,19 +76,29 @@ class Catalogues:
         for i in range(120):
             voice_id = DOCUMENTED_VOICE_IDS[i] if i < len(DOCUMENTED_VOICE_IDS) else hexid()
             gender = rng.choice(("male", "female"))
-            voices.append({
-                "voiceId": voice_id,
-                "voiceName": faker.first_name_male() if gender == "male" else faker.first_name_female(),
-                "gender": gender, "age": rng.choice(AGES), "accent": rng.choice(ACCENTS),
-                "style": rng.choice(STYLES),
-                "bestSupportLanguage": "th" if voice_id in THAI_VOICE_IDS else rng.choice(LANGUAGES),
-                "demoAudioUrl": Media(f"catalog/voices/{voice_id}.mp3", "audio", "mp3"),
-                "isCustom": False,
-            })
+            voices.append(
+                {
+                    "voiceId": voice_id,
+                    "voiceName": faker.first_name_male() if gender == "male" else faker.first_name_female(),
+                    "gender": gender,
+                    "age": rng.choice(AGES),
+                    "accent": rng.choice(ACCENTS),
+                    "style": rng.choice(STYLES),
+                    "bestSupportLanguage": "th" if voice_id in THAI_VOICE_IDS else rng.choice(LANGUAGES),
+                    "demoAudioUrl": Media(f"catalog/voices/{voice_id}.mp3", "audio", "mp3"),
+                    "isCustom": False,
+                }
+            )
         self.items["voices"] = voices
 
-        captions = [{"captionId": hexid(), "name": f"{faker.color_name()} {rng.choice(('Bold', 'Pop', 'Classic', 'Neon'))}",
-                     "thumbnail": Media(f"catalog/captions/{i}.png", "image", "png")} for i in range(12)]
+        captions = [
+            {
+                "captionId": hexid(),
+                "name": f"{faker.color_name()} {rng.choice(('Bold', 'Pop', 'Classic', 'Neon'))}",
+                "thumbnail": Media(f"catalog/captions/{i}.png", "image", "png"),
+            }
+            for i in range(12)
+        ]
         self.items["captions"] = captions
 
         avatars = []
@@ -77,21 +106,25 @@ class Catalogues:
             avatar_id = DOCUMENTED_AVATAR_IDS[i] if i < len(DOCUMENTED_AVATAR_IDS) else hexid()
             gender = rng.choice(("male", "female"))
             chosen = rng.sample(video_eth, k=1)
-            avatars.append({
-                "aiavatarId": avatar_id,
-                "aiavatarName": faker.first_name_male() if gender == "male" else faker.first_name_female(),
-                "gender": gender,
-                "coverUrl": Media(f"catalog/aiavatars/{avatar_id}.jpg", "image", "jpg"),
-                "previewVideoUrl": Media(f"catalog/aiavatars/{avatar_id}.mp4", "video", "mp4"),
-                "thumbnailUrl": Media(f"catalog/aiavatars/{avatar_id}-thumb.jpg", "image", "jpg"),
-                "ethnicities": [{"ethnicityId": e["ethnicityId"], "ethnicityName": e["ethnicityName"]} for e in chosen],
-                "voiceoverIdDefault": rng.choice(voices)["voiceId"],
-                "faceSquareConfig": None,
-                "type": rng.choice((0, 1)),
-                "isCustom": False,
-                "popularity": rng.randint(0, 10_000),
-                "gmtCreate": 1_700_000_000 + i * 86_400,
-            })
+            avatars.append(
+                {
+                    "aiavatarId": avatar_id,
+                    "aiavatarName": faker.first_name_male() if gender == "male" else faker.first_name_female(),
+                    "gender": gender,
+                    "coverUrl": Media(f"catalog/aiavatars/{avatar_id}.jpg", "image", "jpg"),
+                    "previewVideoUrl": Media(f"catalog/aiavatars/{avatar_id}.mp4", "video", "mp4"),
+                    "thumbnailUrl": Media(f"catalog/aiavatars/{avatar_id}-thumb.jpg", "image", "jpg"),
+                    "ethnicities": [
+                        {"ethnicityId": e["ethnicityId"], "ethnicityName": e["ethnicityName"]} for e in chosen
+                    ],
+                    "voiceoverIdDefault": rng.choice(voices)["voiceId"],
+                    "faceSquareConfig": None,
+                    "type": rng.choice((0, 1)),
+                    "isCustom": False,
+                    "popularity": rng.randint(0, 10_000),
+                    "gmtCreate": 1_700_000_000 + i * 86_400,
+                }
+            )
         self.items["aiavatars"] = avatars
 
         categories = [{"categoryId": hexid(), "categoryName": name} for name in CATEGORY_NAMES]
@@ -101,18 +134,22 @@ class Catalogues:
             avatar_id = hexid()
             chosen_cats = rng.sample(categories, k=rng.randint(1, 2))
             chosen_eth = rng.sample(product_eth, k=1)
-            public.append({
-                "avatarId": avatar_id,
-                "avatarImagePath": Media(f"catalog/product_avatars/{avatar_id}.png", "image", "png"),
-                "voiceoverId": rng.choice(voices)["voiceId"],
-                "gender": rng.choice(("male", "female")),
-                "avatarCategoryList": chosen_cats,
-                "objectMaskImageInfo": '{"x":312,"y":604,"width":420,"height":380}',
-                "avatarEthnicityList": [{"ethnicityId": e["ethnicityId"], "ethnicityName": e["ethnicityName"]} for e in chosen_eth],
-                "minSubsType": rng.choice(("free", "pro", "business")),
-                "popularity": rng.randint(0, 10_000),
-                "gmtCreate": 1_700_000_000 + i * 86_400,
-            })
+            public.append(
+                {
+                    "avatarId": avatar_id,
+                    "avatarImagePath": Media(f"catalog/product_avatars/{avatar_id}.png", "image", "png"),
+                    "voiceoverId": rng.choice(voices)["voiceId"],
+                    "gender": rng.choice(("male", "female")),
+                    "avatarCategoryList": chosen_cats,
+                    "objectMaskImageInfo": '{"x":312,"y":604,"width":420,"height":380}',
+                    "avatarEthnicityList": [
+                        {"ethnicityId": e["ethnicityId"], "ethnicityName": e["ethnicityName"]} for e in chosen_eth
+                    ],
+                    "minSubsType": rng.choice(("free", "pro", "business")),
+                    "popularity": rng.randint(0, 10_000),
+                    "gmtCreate": 1_700_000_000 + i * 86_400,
+                }
+            )
         self.items["productAvatars"] = public
 
         template_categories = [{"categoryId": hexid(), "categoryName": name} for name in CATEGORY_NAMES[:8]]
@@ -130,8 +167,11 @@ class Catalogues:
         ]
 
         photo_categories = [
-            {"categoryId": (cid := hexid()), "categoryName": name,
-             "coverUrl": Media(f"catalog/photo_avatar_categories/{cid}.jpg", "image", "jpg")}
+            {
+                "categoryId": (cid := hexid()),
+                "categoryName": name,
+                "coverUrl": Media(f"catalog/photo_avatar_categories/{cid}.jpg", "image", "jpg"),
+            }
             for name in ("Business", "Lifestyle", "Casual", "Studio", "Outdoor", "Festive")
         ]
         self.items["photoAvatarCategories"] = photo_categories

@@ -182,10 +182,21 @@ class Engine:
 def describe(task: Task) -> dict[str, Any]:
     """A task as the control plane shows it."""
     return {
-        "taskId": task.task_id, "uid": task.uid, "kind": task.kind, "operationId": task.operation_id,
-        "status": task.status, "createdAt": task.created_at, "finishedAt": task.finished_at,
-        "dueAt": task.due_at, "polls": task.polls, "progression": task.progression.mode,
-        "outcome": task.outcome.status, "errorMsg": task.error_msg, "cost": task.cost,
-        "noticeUrl": task.notice_url, "noticeUuid": task.notice_uuid, "parentId": task.parent_id,
+        "taskId": task.task_id,
+        "uid": task.uid,
+        "kind": task.kind,
+        "operationId": task.operation_id,
+        "status": task.status,
+        "createdAt": task.created_at,
+        "finishedAt": task.finished_at,
+        "dueAt": task.due_at,
+        "polls": task.polls,
+        "progression": task.progression.mode,
+        "outcome": task.outcome.status,
+        "errorMsg": task.error_msg,
+        "cost": task.cost,
+        "noticeUrl": task.notice_url,
+        "noticeUuid": task.notice_uuid,
+        "parentId": task.parent_id,
         "history": [{"at": at, "status": status} for at, status in task.history],
     }

@@ -35,15 +35,23 @@ def _unique_voice_name(call: Call) -> None:
     if not name:
         return  # an unnamed clone is named after its taskId
     taken = {v.get("voiceName") for v in call.tenant.voices.values()}
-    taken |= {t.params.get("name") for t in call.tenant.tasks.values()
-              if t.kind == "voice_clone" and not t.finished and not t.deleted}
+    taken |= {
+        t.params.get("name")
+        for t in call.tenant.tasks.values()
+        if t.kind == "voice_clone" and not t.finished and not t.deleted
+    }
     if name in taken:
         raise TopviewError("4005", f"Name duplicated: a cloned voice named {name!r} already exists")
 
 
 def ack(task: Task) -> dict[str, Any]:
     """The submit acknowledgement: {taskId, status, errorMsg, noticeUuid[, boardId, boardTaskIds]}."""
-    body: dict[str, Any] = {"taskId": task.task_id, "status": "success", "errorMsg": None, "noticeUuid": task.notice_uuid}
+    body: dict[str, Any] = {
+        "taskId": task.task_id,
+        "status": "success",
+        "errorMsg": None,
+        "noticeUuid": task.notice_uuid,
+    }
     if task.board_id is not None:
         body["boardId"] = task.board_id
         body["boardTaskIds"] = list(task.board_task_ids)
@@ -70,10 +78,7 @@ def query_result(mock: TopviewMock, task: Task) -> dict[str, Any]:
     """What the query operation of ``task`` answers right now."""
     kind = mock.table.by_name[task.kind]
     schema = mock.contract[kind.query].result_schema
-    if task.status == "success" and task.output is not None:
-        result = dict(task.output)
-    else:
-        result = skeleton(schema, task)
+    result = dict(task.output) if task.status == "success" and task.output is not None else skeleton(schema, task)
     if task.kind == "m2v":
         result.update(m2v_stage_fields(mock, task))
     return result
@@ -83,9 +88,16 @@ def m2v_stage_fields(mock: TopviewMock, task: Task) -> dict[str, Any]:
     """m2v shows its export stage in exportVideos: a null placeholder until an export succeeds."""
     if not task.params.get("preview") or task.status != "success":
         return {}
-    placeholder = {"scriptId": 0, "status": None, "title": None, "description": None,
-                   "videoUrl": None, "coverUrl": None, "videoDuration": None}
-    exports = []
+    placeholder = {
+        "scriptId": 0,
+        "status": None,
+        "title": None,
+        "description": None,
+        "videoUrl": None,
+        "coverUrl": None,
+        "videoDuration": None,
+    }
+    exports: list[dict[str, Any]] = []
     for child_id in task.children:
         child = mock.state.tenants[task.uid].tasks[child_id]
         if child.status == "success" and child.output is not None:
@@ -128,7 +140,9 @@ async def m2v_export(mock: TopviewMock, call: Call) -> dict[str, Any]:
     """Start the export stage of a successful m2v task; its progress shows in the task's query."""
     parent = own_task(call, call.body["taskId"], ("m2v",))
     if parent.status != "success":
-        raise TopviewError("4000", f"taskId {parent.task_id} can be exported only once it is success, it is {parent.status}")
+        raise TopviewError(
+            "4000", f"taskId {parent.task_id} can be exported only once it is success, it is {parent.status}"
+        )
     if not parent.params.get("preview"):
         raise TopviewError("4000", f"taskId {parent.task_id} was not a preview task: its video is already exported")
     script_id = call.body.get("scriptId", 0)
@@ -176,7 +190,7 @@ async def catalogue(mock: TopviewMock, call: Call) -> Any:
         return shaped
     page_no, page_size = call.query.get("pageNo", 1), call.query.get("pageSize", 20)
     start = (page_no - 1) * page_size
-    return {"total": len(shaped), "pageNo": page_no, "pageSize": page_size, "data": shaped[start:start + page_size]}
+    return {"total": len(shaped), "pageNo": page_no, "pageSize": page_size, "data": shaped[start : start + page_size]}
 
 
 def _item_fields(mock: TopviewMock, row: CatalogueList) -> set[str] | None:
@@ -186,5 +200,3 @@ def _item_fields(mock: TopviewMock, row: CatalogueList) -> set[str] | None:
     if not items or "properties" not in items:
         return None
     return set(items["properties"])
-
-

@@ -18,9 +18,14 @@ class Lookups:
     def __init__(self, catalogues: Catalogues, contract: Contract) -> None:
         ids = {
             name: {str(item[key]) for item in catalogues.items[name]}
-            for name, key in (("voices", "voiceId"), ("captions", "captionId"), ("aiavatars", "aiavatarId"),
-                              ("productAvatars", "avatarId"), ("photoAvatars", "avatarId"),
-                              ("anyshootTemplates", "templateId"))
+            for name, key in (
+                ("voices", "voiceId"),
+                ("captions", "captionId"),
+                ("aiavatars", "aiavatarId"),
+                ("productAvatars", "avatarId"),
+                ("photoAvatars", "avatarId"),
+                ("anyshootTemplates", "templateId"),
+            )
         }
         self._finders: dict[str, Finder] = {
             "board": lambda t, v: v in t.boards,

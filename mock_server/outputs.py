@@ -30,14 +30,20 @@ def generate(mock: TopviewMock, task: Task, tenant: Tenant) -> dict[str, Any]:
     def register(kind_name: str, fmt: str) -> str:
         file_id = mock.state.ids.new()
         tenant.files[file_id] = FileRecord(
-            file_id, tenant.uid, fmt, f"results/{task.task_id}/{file_id}.{fmt}", mock.clock.now(),
-            uploaded=True, kind=kind_name, width=filler.width if kind_name != "audio" else None,
+            file_id,
+            tenant.uid,
+            fmt,
+            f"results/{task.task_id}/{file_id}.{fmt}",
+            mock.clock.now(),
+            uploaded=True,
+            kind=kind_name,
+            width=filler.width if kind_name != "audio" else None,
             height=filler.height if kind_name != "audio" else None,
         )
         return file_id
 
     filler = Filler(task, register, mock.config.seed)
-    output = filler.fill(schema)
+    output: dict[str, Any] = filler.fill(schema)
     patch = PATCHES.get(task.kind)
     if patch is not None:
         patch(mock, task, tenant, output, filler)
@@ -47,7 +53,10 @@ def generate(mock: TopviewMock, task: Task, tenant: Tenant) -> dict[str, Any]:
 def _m2v(mock: TopviewMock, task: Task, tenant: Tenant, output: dict[str, Any], filler: Filler) -> None:
     """Preview tasks fill previewVideos (export comes later); direct tasks fill exportVideos."""
     video = {
-        "scriptId": 0, "status": "success", "title": filler.faker.catch_phrase(), "description": filler.faker.sentence(),
+        "scriptId": 0,
+        "status": "success",
+        "title": filler.faker.catch_phrase(),
+        "description": filler.faker.sentence(),
         "videoUrl": Media(f"results/{task.task_id}/preview.mp4", "video", "mp4"),
         "coverUrl": Media(f"results/{task.task_id}/preview.jpg", "image", "jpg"),
         "videoDuration": 36_096_000,  # microseconds, see the reference README
@@ -69,13 +78,17 @@ def _m2v_export(mock: TopviewMock, task: Task, tenant: Tenant, output: dict[str,
     """An export stage produces one exported video for its script."""
     parent_id = task.parent_id or task.task_id
     output.clear()
-    output["exportVideos"] = [{
-        "scriptId": task.params.get("scriptId", 0), "status": "success", "title": filler.faker.catch_phrase(),
-        "description": filler.faker.sentence(),
-        "videoUrl": Media(f"results/{parent_id}/export-{task.task_id}.mp4", "video", "mp4"),
-        "coverUrl": Media(f"results/{parent_id}/export-{task.task_id}.jpg", "image", "jpg"),
-        "videoDuration": 36_096_000,
-    }]
+    output["exportVideos"] = [
+        {
+            "scriptId": task.params.get("scriptId", 0),
+            "status": "success",
+            "title": filler.faker.catch_phrase(),
+            "description": filler.faker.sentence(),
+            "videoUrl": Media(f"results/{parent_id}/export-{task.task_id}.mp4", "video", "mp4"),
+            "coverUrl": Media(f"results/{parent_id}/export-{task.task_id}.jpg", "image", "jpg"),
+            "videoDuration": 36_096_000,
+        }
+    ]
 
 
 def _pa_v1_replace(mock: TopviewMock, task: Task, tenant: Tenant, output: dict[str, Any], filler: Filler) -> None:
@@ -85,8 +98,13 @@ def _pa_v1_replace(mock: TopviewMock, task: Task, tenant: Tenant, output: dict[s
         image_id = mock.state.ids.new()
         key = image_id[:29]
         tenant.replace_keys[key] = task.task_id
-        results.append({"key": key, "faceExistence": True,
-                        "url": Media(f"analyzed_video/video/{image_id}/{image_id}.jpg", "image", "jpg")})
+        results.append(
+            {
+                "key": key,
+                "faceExistence": True,
+                "url": Media(f"analyzed_video/video/{image_id}/{image_id}.jpg", "image", "jpg"),
+            }
+        )
     output["productReplaceResult"] = results
 
 
@@ -97,8 +115,14 @@ def _pa_v2_replace(mock: TopviewMock, task: Task, tenant: Tenant, output: dict[s
         image_id = mock.state.ids.new()
         tenant.replace_keys[f"v2:{image_id}"] = task.task_id
         face = bool(item.get("faceExistence", True)) if "faceExistence" in item else filler.rng.random() < 0.8
-        results.append({**item, "imageId": image_id, "faceExistence": face,
-                        "url": Media(f"results/{task.task_id}/{image_id}.png", "image", "png")})
+        results.append(
+            {
+                **item,
+                "imageId": image_id,
+                "faceExistence": face,
+                "url": Media(f"results/{task.task_id}/{image_id}.png", "image", "png"),
+            }
+        )
     output["replaceProductResult"] = results
 
 
@@ -110,8 +134,14 @@ def _voice_clone(mock: TopviewMock, task: Task, tenant: Tenant, output: dict[str
     demo = Media(f"voices/{tenant.uid}/{voice_id}.mp3", "audio", "mp3")
     output["voice"] = {**voice, "voiceId": voice_id, "voiceName": name, "demoAudioUrl": demo}
     tenant.voices[voice_id] = {
-        "voiceId": voice_id, "voiceName": name, "gender": filler.rng.choice(("male", "female")), "age": "Middle Aged",
-        "accent": "Neutral", "style": "Conversational", "bestSupportLanguage": "en", "demoAudioUrl": demo,
+        "voiceId": voice_id,
+        "voiceName": name,
+        "gender": filler.rng.choice(("male", "female")),
+        "age": "Middle Aged",
+        "accent": "Neutral",
+        "style": "Conversational",
+        "bestSupportLanguage": "en",
+        "demoAudioUrl": demo,
         "isCustom": True,
     }
 
@@ -120,20 +150,35 @@ def _text2voice(mock: TopviewMock, task: Task, tenant: Tenant, output: dict[str,
     """The spoken audio is in the requested voice."""
     voice = output.get("voice") or {}
     seconds = max(1, round(len(str(task.params.get("voiceText", ""))) / 15))
-    output["voice"] = {**voice, "voiceId": task.params.get("voiceId"), "durations": seconds,
-                       "demoAudioUrl": Media(f"results/{task.task_id}/speech.mp3", "audio", "mp3")}
+    output["voice"] = {
+        **voice,
+        "voiceId": task.params.get("voiceId"),
+        "durations": seconds,
+        "demoAudioUrl": Media(f"results/{task.task_id}/speech.mp3", "audio", "mp3"),
+    }
 
 
 def _custom_avatar(mock: TopviewMock, task: Task, tenant: Tenant, output: dict[str, Any], filler: Filler) -> None:
     """A video made into an avatar joins the account's AI avatars (AiAvatar Query isCustom=true)."""
     avatar = dict(output.get("aiAvatar") or {})
     avatar_id = mock.state.ids.new()
-    avatar.update(aiavatarId=avatar_id, aiavatarName=f"My avatar {len(tenant.avatars) + 1}",
-                  coverUrl=Media(f"avatars/{avatar_id}.jpg", "image", "jpg"),
-                  previewVideoUrl=Media(f"avatars/{avatar_id}.mp4", "video", "mp4"), type=1)
+    avatar.update(
+        aiavatarId=avatar_id,
+        aiavatarName=f"My avatar {len(tenant.avatars) + 1}",
+        coverUrl=Media(f"avatars/{avatar_id}.jpg", "image", "jpg"),
+        previewVideoUrl=Media(f"avatars/{avatar_id}.mp4", "video", "mp4"),
+        type=1,
+    )
     output["aiAvatar"] = avatar
-    tenant.avatars[avatar_id] = {**avatar, "thumbnailUrl": avatar["coverUrl"], "ethnicities": [], "isCustom": True,
-                                 "voiceoverIdDefault": None, "faceSquareConfig": None, "gender": avatar.get("gender")}
+    tenant.avatars[avatar_id] = {
+        **avatar,
+        "thumbnailUrl": avatar["coverUrl"],
+        "ethnicities": [],
+        "isCustom": True,
+        "voiceoverIdDefault": None,
+        "faceSquareConfig": None,
+        "gender": avatar.get("gender"),
+    }
 
 
 def _photo_avatar(mock: TopviewMock, task: Task, tenant: Tenant, output: dict[str, Any], filler: Filler) -> None:
@@ -142,15 +187,23 @@ def _photo_avatar(mock: TopviewMock, task: Task, tenant: Tenant, output: dict[st
         _custom_avatar(mock, task, tenant, output, filler)
         avatar = output["aiAvatar"]
         tenant.photo_avatars[avatar["aiavatarId"]] = {
-            "avatarId": avatar["aiavatarId"], "avatarName": avatar["aiavatarName"], "coverUrl": avatar["coverUrl"],
-            "gender": None, "categoryIds": [], "isCustom": True, "gmtCreate": None,
+            "avatarId": avatar["aiavatarId"],
+            "avatarName": avatar["aiavatarName"],
+            "coverUrl": avatar["coverUrl"],
+            "gender": None,
+            "categoryIds": [],
+            "isCustom": True,
+            "gmtCreate": None,
         }
 
 
 def _translate(mock: TopviewMock, task: Task, tenant: Tenant, output: dict[str, Any], filler: Filler) -> None:
     """One block of translations per requested language."""
     output["content"] = [
-        {"type": language, "translationList": [{"origin": filler.faker.sentence(), "translation": filler.faker.sentence()}]}
+        {
+            "type": language,
+            "translationList": [{"origin": filler.faker.sentence(), "translation": filler.faker.sentence()}],
+        }
         for language in task.params.get("languages") or []
     ]
     output["width"], output["height"], output["format"], output["block"] = "1080", "1080", "png", "0"
@@ -165,10 +218,17 @@ def _generate(mock: TopviewMock, task: Task, tenant: Tenant, output: dict[str, A
         file_ids, languages, mode = task.params["fileIds"], task.params["languages"], "BATCH"
     output["mode"] = mode
     output["details"] = [
-        {"fileId": file_id, "fileName": f"{file_id}.png", "format": "png", "language": language,
-         "finishedImageUrl": Media(f"results/{task.task_id}/{file_id}-{i}.png", "image", "png"),
-         "status": "success", "errorMsg": None}
-        for file_id in file_ids for i, language in enumerate(languages)
+        {
+            "fileId": file_id,
+            "fileName": f"{file_id}.png",
+            "format": "png",
+            "language": language,
+            "finishedImageUrl": Media(f"results/{task.task_id}/{file_id}-{i}.png", "image", "png"),
+            "status": "success",
+            "errorMsg": None,
+        }
+        for file_id in file_ids
+        for i, language in enumerate(languages)
     ]
 
 

@@ -15,7 +15,20 @@ from .state import FileRecord, Tenant
 from .validation import ContractError, is_empty
 
 RULE_KEYS = frozenset(
-    {"requireOne", "when", "whenEmpty", "require", "restrict", "forbid", "check", "message", "fields", "field", "by", "limits"}
+    {
+        "requireOne",
+        "when",
+        "whenEmpty",
+        "require",
+        "restrict",
+        "forbid",
+        "check",
+        "message",
+        "fields",
+        "field",
+        "by",
+        "limits",
+    }
 )
 
 
@@ -100,9 +113,7 @@ def values_at(body: Any, path: tuple[str, ...], label: str = "") -> Iterator[tup
         yield from values_at(body[head], rest, f"{label}.{head}" if label else head)
 
 
-def check_annotations(
-    operation: Operation, body: Mapping[str, Any], tenant: Tenant, resources: Resources
-) -> None:
+def check_annotations(operation: Operation, body: Mapping[str, Any], tenant: Tenant, resources: Resources) -> None:
     """Every fileId names an uploaded file of the account, of the right kind; every ref exists."""
     for annotation in operation.annotations:
         for label, value in values_at(body, annotation.path):

@@ -23,14 +23,36 @@ _ANNOTATIONS = frozenset(
 )
 _ENFORCED = frozenset(
     {
-        "type", "properties", "required", "items", "enum", "const", "minimum", "maximum",
-        "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength", "pattern", "minItems",
-        "maxItems", "uniqueItems", "additionalProperties", "allOf", "anyOf", "multipleOf",
+        "type",
+        "properties",
+        "required",
+        "items",
+        "enum",
+        "const",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "minLength",
+        "maxLength",
+        "pattern",
+        "minItems",
+        "maxItems",
+        "uniqueItems",
+        "additionalProperties",
+        "allOf",
+        "anyOf",
+        "multipleOf",
     }
 )
 _JSON_NAMES = {
-    "string": "a string", "integer": "an integer", "number": "a number", "boolean": "a boolean",
-    "object": "an object", "array": "an array", "null": "null",
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "a boolean",
+    "object": "an object",
+    "array": "an array",
+    "null": "null",
 }
 
 
@@ -203,7 +225,10 @@ def _to_boolean(value: Any) -> Any:
 
 
 _CONVERTERS: dict[str, Callable[[Any], Any]] = {
-    "string": _to_string, "integer": _to_integer, "number": _to_number, "boolean": _to_boolean,
+    "string": _to_string,
+    "integer": _to_integer,
+    "number": _to_number,
+    "boolean": _to_boolean,
 }
 
 
@@ -256,9 +281,7 @@ def _object(schema: Mapping[str, Any], where: str) -> Check:
     properties = {
         name: compile_schema(sub, f"{where}.{name}") for name, sub in (schema.get("properties") or {}).items()
     }
-    defaults = {
-        name: sub["default"] for name, sub in (schema.get("properties") or {}).items() if "default" in sub
-    }
+    defaults = {name: sub["default"] for name, sub in (schema.get("properties") or {}).items() if "default" in sub}
     required = tuple(schema.get("required", ()))
     extra = schema.get("additionalProperties", True)
     extra_check = compile_schema(extra, f"{where}.*") if isinstance(extra, Mapping) else None

@@ -1,6 +1,6 @@
 """Contract tests for the part-B surface of the contract (the newer groups: boards, photo avatar, common
-tasks, voice, image and video tools). Fixtures of part-B operations (``fixtures/<operationId>/<case>.json``) are validated
-against their operation's ``200`` schema with Draft 2020-12 (``jsonschema_rs``); ``$ref``s are resolved
+tasks, voice, image and video tools). Fixtures of part-B operations (``fixtures/<operationId>/<case>.json``)
+are validated against their operation's ``200`` schema with Draft 2020-12 (``jsonschema_rs``); ``$ref``s are resolved
 by inlining (the contract has no recursive schemas).
 """
 
@@ -9,8 +9,9 @@ from __future__ import annotations
 import copy
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import jsonschema_rs
 import pytest
@@ -185,7 +186,7 @@ def resolve(node: Any, seen: tuple[str, ...] = ()) -> Any:
         if "$ref" in node:
             ref = node["$ref"]
             assert ref not in seen, f"recursive $ref {ref}"
-            target = resolve(pointer(MERGED, ref), seen + (ref,))
+            target = resolve(pointer(MERGED, ref), (*seen, ref))
             siblings = {k: resolve(v, seen) for k, v in node.items() if k != "$ref"}
             return {**target, **siblings} if siblings else target
         return {k: resolve(v, seen) for k, v in node.items()}
@@ -327,7 +328,7 @@ def test_operation_structure(op_id: str) -> None:
 
 @pytest.mark.parametrize("op_id", sorted(OPERATIONS))
 def test_submit_acknowledgement_matches_board_support(op_id: str) -> None:
-    method, path, op = OPERATIONS[op_id]
+    _method, path, op = OPERATIONS[op_id]
     if not path.endswith("/submit") or path.startswith("/boards/"):
         return
     result = op["responses"]["200"]["content"]["application/json"]["schema"]["anyOf"][0]["properties"]["result"]
@@ -427,7 +428,7 @@ def test_fixture_matches_contract(path: Path) -> None:
     op_id = fixture["operationId"]
     assert path.parent.name == op_id, f"{path}: lives under the wrong operation"
     assert set(fixture) <= {"operationId", "request", "response"}
-    method, _, op = OPERATIONS[op_id]
+    _method, _, op = OPERATIONS[op_id]
     problems = errors(response_schema(op), fixture["response"])
     assert not problems, "\n".join(problems)
 
