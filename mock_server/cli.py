@@ -20,11 +20,13 @@ import yaml
 from .app import create_app
 from .config import MockConfig
 from .mock import TopviewMock
+from .notice_policy import DeliveryPolicy
 from .server import bind, serve, url_of
 from .tasks import Progression
 from .testing import ErrorTrap
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+_NOTICES = DeliveryPolicy()  # the callback defaults, shared with in-process fakes
 
 # Every key a --config file may hold; the command-line flags have the same names (``-`` or ``_``).
 DEFAULTS: dict[str, Any] = {
@@ -39,6 +41,12 @@ DEFAULTS: dict[str, Any] = {
     "credits": 1000.0,
     "log_level": "info",
     "accounts": None,  # uid -> API key; only in a config file
+    # Callback delivery (noticeUrl): hosts allowed besides loopback, and the retry schedule.
+    "notice_hosts": [],
+    "notice_attempts": _NOTICES.max_attempts,
+    "notice_first_delay": _NOTICES.first_delay,
+    "notice_backoff": _NOTICES.backoff,
+    "notice_timeout": _NOTICES.attempt_timeout,
 }
 
 
@@ -73,6 +81,39 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--credits", type=float, help="credits of every new account (default 1000)")
     serve.add_argument("--config", type=Path, help="a YAML or JSON file holding any of these options")
     serve.add_argument("--log-level", choices=LOG_LEVELS, help="server log level (default info)")
+    notices = serve.add_argument_group("callbacks (noticeUrl)")
+    notices.add_argument(
+        "--notice-host",
+        dest="notice_hosts",
+        action="append",
+        metavar="HOST",
+        help="also allow callbacks to HOST: a name, *.suffix, an IP address or network, or * for any "
+        "(repeatable; loopback is always allowed)",
+    )
+    notices.add_argument(
+        "--notice-attempts",
+        type=int,
+        metavar="N",
+        help=f"attempts per callback (default {DEFAULTS['notice_attempts']})",
+    )
+    notices.add_argument(
+        "--notice-first-delay",
+        type=float,
+        metavar="SECONDS",
+        help=f"virtual seconds before the first retry (default {DEFAULTS['notice_first_delay']:g})",
+    )
+    notices.add_argument(
+        "--notice-backoff",
+        type=float,
+        metavar="FACTOR",
+        help=f"each retry waits FACTOR times longer (default {DEFAULTS['notice_backoff']:g})",
+    )
+    notices.add_argument(
+        "--notice-timeout",
+        type=float,
+        metavar="SECONDS",
+        help=f"real seconds one callback attempt may take (default {DEFAULTS['notice_timeout']:g})",
+    )
     return top
 
 
@@ -114,6 +155,21 @@ def mock_config(options: Mapping[str, Any]) -> MockConfig:
         ),
         credits=float(options["credits"]),
         accounts=dict(options["accounts"]) if options["accounts"] else None,
+        notice_policy=notice_policy(options),
+    )
+
+
+def notice_policy(options: Mapping[str, Any]) -> DeliveryPolicy:
+    """The callback delivery policy of merged serve options (hosts: a list, or one comma-separated string)."""
+    hosts = options["notice_hosts"] or []
+    if isinstance(hosts, str):
+        hosts = hosts.split(",")
+    return DeliveryPolicy(
+        allowed_hosts=tuple(str(host).strip() for host in hosts if str(host).strip()),
+        max_attempts=int(options["notice_attempts"]),
+        first_delay=float(options["notice_first_delay"]),
+        backoff=float(options["notice_backoff"]),
+        attempt_timeout=float(options["notice_timeout"]),
     )
 
 

@@ -47,7 +47,31 @@ def m2v_image_count(rule: Mapping[str, Any], body: Mapping[str, Any], tenant: Te
         raise bad_value("fileIds", f"with only images needs more than 10 of them, got {len(records)}")
 
 
+def face_needs_avatar2(rule: Mapping[str, Any], body: Mapping[str, Any], tenant: Tenant) -> None:
+    """A replaced image without a face (faceExistence false) only takes mode avatar2 (PA v2 docs)."""
+    image_id = body.get("replaceProductTaskImageId")
+    task = tenant.tasks.get(tenant.replace_keys.get(f"v2:{image_id}", ""))
+    images = (task.output or {}).get("replaceProductResult") or [] if task else []
+    image = next((i for i in images if i.get("imageId") == image_id), None)
+    mode = body.get("mode", "avatar2")
+    if image is not None and image.get("faceExistence") is False and mode != "avatar2":
+        raise bad_value("mode", f"must be avatar2: image {image_id} has no face (faceExistence false)")
+
+
+def mask_points(rule: Mapping[str, Any], body: Mapping[str, Any], tenant: Tenant) -> None:
+    """modifyPoints and protectPoints of a frame must not both be empty (mask drawing docs)."""
+    field = rule["field"]
+    value = body.get(field)
+    frames = value if isinstance(value, list) else [value] if isinstance(value, dict) else []
+    for i, frame in enumerate(frames):
+        if is_empty(frame.get("modifyPoints")) and is_empty(frame.get("protectPoints")):
+            label = f"{field}[{i}]" if isinstance(value, list) else field
+            raise bad_value(f"{label}.modifyPoints", "and protectPoints cannot both be empty")
+
+
 NAMED_CHECKS: dict[str, NamedCheck] = {
+    "faceNeedsAvatar2": face_needs_avatar2,
+    "maskPoints": mask_points,
     "sameImageSize": same_image_size,
     "maxAudioSeconds": max_audio_seconds,
     "m2vImageCount": m2v_image_count,

@@ -114,7 +114,7 @@ def _pa_v2_replace(mock: TopviewMock, task: Task, tenant: Tenant, output: dict[s
     for item in output.get("replaceProductResult") or [{}]:
         image_id = mock.state.ids.new()
         tenant.replace_keys[f"v2:{image_id}"] = task.task_id
-        face = bool(item.get("faceExistence", True)) if "faceExistence" in item else filler.rng.random() < 0.8
+        face = filler.rng.random() < 0.8  # most results show a face; the rest only allow avatar2 (seeded)
         results.append(
             {
                 **item,

@@ -19,6 +19,8 @@ import jsonschema_rs
 import pytest
 import yaml
 
+from mock_server.media_rules import NAMED_CHECKS
+
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACT_PATH = ROOT / "contracts" / "topview.openapi.yaml"
 FIXTURES = ROOT / "fixtures"
@@ -43,7 +45,7 @@ REF_RESOURCES = {
     "paV1ReplaceKey",
     "paV2ReplaceImageId",
 }
-RULE_CHECKS = {"sameImageSize", "maxAudioSeconds", "m2vImageCount"}
+RULE_CHECKS = set(NAMED_CHECKS)
 
 # Operations this contract must serve (part A groups plus user credit).
 EXPECTED_OPERATIONS = {

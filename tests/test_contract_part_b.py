@@ -17,6 +17,8 @@ import jsonschema_rs
 import pytest
 import yaml
 
+from mock_server.media_rules import NAMED_CHECKS
+
 ROOT = Path(__file__).resolve().parent.parent
 MAIN_PATH = ROOT / "contracts" / "topview.openapi.yaml"
 CATALOGS_PATH = ROOT / "contracts" / "catalogs.yaml"
@@ -30,7 +32,7 @@ REF_RESOURCES = {
     "board", "voice", "caption", "aiAvatar", "productAvatar", "photoAvatar",
     "anyshootTemplate", "paV1ReplaceKey", "paV2ReplaceImageId",
 }
-RULE_CHECKS = {"sameImageSize", "maxAudioSeconds", "m2vImageCount"}
+RULE_CHECKS = set(NAMED_CHECKS)
 RULE_ACTIONS = {"requireOne", "require", "restrict", "forbid"}
 PART_B_TAGS = {
     "User", "Boards", "Avatar Marketing Video", "Photo Avatar", "Product Avatar v3", "Product AnyShoot",

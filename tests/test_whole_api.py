@@ -691,10 +691,11 @@ async def test_pa_v3_image_id_feeds_pa_v2_image2video(client: httpx.AsyncClient,
     _, replaced = await c.finished(
         "paV3ReplaceSubmit", {"productImageFileId": c.m.image, "avatarId": c.m.product_avatar}
     )
-    image_id = replaced["replaceProductResult"][0]["imageId"]
+    image = replaced["replaceProductResult"][0]
+    mode = "avatar4" if image["faceExistence"] else "avatar2"  # a faceless image only takes avatar2
     _, video = await c.finished(
         "paV2Image2VideoSubmit",
-        {"replaceProductTaskImageId": image_id, "mode": "avatar4", "scriptMode": "audio", "audioFileId": c.m.audio},
+        {"replaceProductTaskImageId": image["imageId"], "mode": mode, "scriptMode": "audio", "audioFileId": c.m.audio},
     )
     assert video["finishedVideoUrl"]
 
