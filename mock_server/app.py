@@ -23,6 +23,7 @@ from .faults import FaultReply
 from .media_rules import NAMED_CHECKS
 from .mock import TopviewMock
 from .results import render
+from .routing import ContractRouter
 from .rules import check_annotations, check_rules
 from .validation import ContractError
 
@@ -81,7 +82,8 @@ def create_app(config: MockConfig | None = None, *, mock: TopviewMock | None = N
     ]
     routes += mock.store.routes()
     routes += control_routes(mock)
-    app = Starlette(routes=routes, exception_handlers={404: not_found_route, 405: wrong_method})
+    app = Starlette(exception_handlers={404: not_found_route, 405: wrong_method})
+    app.router = ContractRouter(routes)  # exact-path lookup for the contract's operations
     app.state.mock = mock
     return app
 
