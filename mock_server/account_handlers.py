@@ -1,4 +1,4 @@
-"""Handlers of the account-level endpoints: uploads, notice url check, credits."""
+"""Handlers of the account-level endpoints: uploads, notice url check, credits, disk space and deletions."""
 
 from __future__ import annotations
 
@@ -8,12 +8,17 @@ from typing import TYPE_CHECKING, Any
 
 from .call import Call
 from .errors import TopviewError, bad_value, not_found
+from .handlers import own_task
 from .media import matches, probe
 from .notices import check_notice_url
+from .results import Media
 from .state import FileRecord
+from .tasks import Task
 
 if TYPE_CHECKING:
     from .mock import TopviewMock
+
+MAX_DISK_BYTES = 100 * 1024**3
 
 
 def iso(at: float) -> str:
@@ -95,23 +100,117 @@ async def credit_logs(mock: TopviewMock, call: Call) -> dict[str, Any]:
     wanted = call.query.get("taskType")
     start, end = _when(call.query.get("startTime"), "startTime"), _when(call.query.get("endTime"), "endTime")
     logs = [
-        log for log in reversed(call.tenant.ledger.logs)
-        if log.kind in ("reserve", "release") and log.cost > 0
+        log
+        for log in reversed(call.tenant.ledger.logs)
+        if log.kind in ("reserve", "release")
+        and log.cost > 0
         and (not wanted or log.task_type == wanted)
-        and (start is None or log.at >= start) and (end is None or log.at <= end)
+        and (start is None or log.at >= start)
+        and (end is None or log.at <= end)
     ]
-    page_no, page_size = call.query.get("pageNo", 1), call.query.get("pageSize", 20)
-    page = logs[(page_no - 1) * page_size:page_no * page_size]
+    page = call.page(logs)
+    page["data"] = [
+        {
+            "uid": call.uid,
+            "apiKey": log.api_key,
+            "date": iso(log.at),
+            # a submit deducts the cost; a failed task's refund shows as a negative entry
+            "costCredit": log.cost if log.kind == "reserve" else -log.cost,
+            "taskId": log.task_id,
+            "taskType": log.task_type,
+        }
+        for log in page["data"]
+    ]
+    return page
+
+
+# -- disk space and deletions -----------------------------------------------------------------------
+
+
+async def m2v_task_list(mock: TopviewMock, call: Call) -> dict[str, Any]:
+    """The account's m2v tasks, newest first."""
+    tasks = [t for t in reversed(call.tenant.tasks.values()) if t.kind == "m2v" and not t.deleted]
+    items = [
+        {
+            "taskId": t.task_id,
+            "status": t.status,
+            "errorMsg": t.error_msg,
+            "productName": t.params.get("productName") or (t.output or {}).get("productName"),
+            "productDescription": t.params.get("productDescription") or (t.output or {}).get("productDescription"),
+            "gmtCreate": iso(t.created_at).replace("T", " ").rstrip("Z"),
+            "diskSpace": {"size": str(_task_bytes(mock, t)), "unit": "byte"},
+        }
+        for t in tasks
+    ]
+    return call.page(items)
+
+
+def _task_bytes(mock: TopviewMock, task: Task) -> int:
+    return 3_145_728 if task.status == "success" else 0  # the fake's result videos: a nominal 3 MiB each
+
+
+async def m2v_task_delete(mock: TopviewMock, call: Call) -> dict[str, Any]:
+    """Delete m2v tasks of the account; one object answers for all (documented shape)."""
+    tasks = [own_task(call, task_id, ("m2v",)) for task_id in call.body["taskIds"]]
+    freed = 0
+    for task in tasks:
+        freed += _task_bytes(mock, task)
+        task.deleted = True
     return {
-        "total": len(logs), "pageNo": page_no, "pageSize": page_size,
-        "data": [
-            {"uid": call.uid, "apiKey": log.api_key, "date": iso(log.at),
-             # a submit deducts the cost; a failed task's refund shows as a negative entry
-             "costCredit": log.cost if log.kind == "reserve" else -log.cost,
-             "taskId": log.task_id, "taskType": log.task_type}
-            for log in page
-        ],
+        "taskId": ",".join(t.task_id for t in tasks),
+        "status": "success",
+        "errosMsg": None,
+        "data": {"size": freed, "unit": "byte"},
     }
+
+
+async def user_space(mock: TopviewMock, call: Call) -> dict[str, Any]:
+    """Disk used by the account's uploads and results."""
+    used = 0
+    for record in call.tenant.files.values():
+        stored = (
+            mock.store.get_object(record.key) if record.uploaded and not record.key.startswith("results/") else None
+        )
+        used += stored.size if stored else 0
+    used += sum(_task_bytes(mock, t) for t in call.tenant.tasks.values() if t.kind == "m2v" and not t.deleted)
+    return {
+        "uid": call.uid,
+        "usedDiskSpace": {"size": used, "unit": "byte"},
+        "maxDiskSpace": {"size": MAX_DISK_BYTES, "unit": "byte"},
+    }
+
+
+async def photo_avatar_create(mock: TopviewMock, call: Call) -> str:
+    """A custom photo avatar from an uploaded portrait; the result is its new id."""
+    avatar_id = mock.state.ids.new()
+    call.tenant.photo_avatars[avatar_id] = {
+        "avatarId": avatar_id,
+        "avatarName": f"Custom avatar {len(call.tenant.photo_avatars) + 1}",
+        "coverUrl": Media(f"avatars/{avatar_id}.jpg", "image", "jpg"),
+        "gender": None,
+        "categoryIds": [],
+        "isCustom": True,
+        "gmtCreate": iso(mock.clock.now()),
+    }
+    return avatar_id
+
+
+async def photo_avatar_delete(mock: TopviewMock, call: Call) -> None:
+    """Delete a custom photo avatar of the account (a public one answers 4006)."""
+    avatar_id = call.query["aiAvatarId"]
+    if call.tenant.photo_avatars.pop(avatar_id, None) is None and call.tenant.avatars.pop(avatar_id, None) is None:
+        if mock.catalogues.find("photoAvatars", "avatarId", avatar_id) is not None:
+            raise TopviewError("4006", "Request refuse: public avatars cannot be deleted")
+        raise not_found("aiAvatarId", avatar_id)
+
+
+async def voice_clone_delete(mock: TopviewMock, call: Call) -> None:
+    """Delete a cloned voice of the account (a public voice answers 4006)."""
+    voice_id = call.query["voiceId"]
+    if call.tenant.voices.pop(voice_id, None) is None:
+        if mock.catalogues.find("voices", "voiceId", voice_id) is not None:
+            raise TopviewError("4006", "Request refuse: only cloned voices can be deleted")
+        raise not_found("voiceId", voice_id)
 
 
 def _when(text: str | None, field: str) -> float | None:
@@ -121,4 +220,3 @@ def _when(text: str | None, field: str) -> float | None:
         return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC).timestamp()
     except ValueError:
         raise TopviewError("4000", f"{field} must look like 2022-07-01 12:01:01 (UTC)") from None
-

@@ -39,7 +39,12 @@ SPECIAL: dict[str, Handler] = {
     "noticeUrlCheck": account.notice_url_check,
     "userCreditDetail": account.credit_detail,
     "userCreditLogs": account.credit_logs,
-    "userSpace": boards.user_space,
+    "userSpace": account.user_space,
+    "m2vTaskList": account.m2v_task_list,
+    "m2vTaskDelete": account.m2v_task_delete,
+    "photoAvatarCreate": account.photo_avatar_create,
+    "photoAvatarDelete": account.photo_avatar_delete,
+    "voiceCloneDelete": account.voice_clone_delete,
     "boardList": boards.board_list,
     "boardCreate": boards.board_create,
     "boardDetail": boards.board_detail,
@@ -50,11 +55,6 @@ SPECIAL: dict[str, Handler] = {
     "boardTaskBatchDelete": boards.board_task_batch_delete,
     "boardBatchDownloadSubmit": boards.batch_download_submit,
     "boardBatchDownloadStatus": boards.batch_download_status,
-    "m2vTaskList": boards.m2v_task_list,
-    "m2vTaskDelete": boards.m2v_task_delete,
-    "photoAvatarCreate": boards.photo_avatar_create,
-    "photoAvatarDelete": boards.photo_avatar_delete,
-    "voiceCloneDelete": boards.voice_clone_delete,
 }
 
 

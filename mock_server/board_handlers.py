@@ -1,4 +1,4 @@
-"""Handlers of boards and account housekeeping: boards, board tasks, batch download, deletions, space."""
+"""Handlers of boards: boards, their tasks, batch delete and batch download."""
 
 from __future__ import annotations
 
@@ -10,22 +10,12 @@ from .account_handlers import iso
 from .call import Call
 from .errors import TopviewError, not_found
 from .groups import BOARD_DOWNLOAD
-from .handlers import own_task
 from .results import Media, render
 from .state import Board, Tenant
 from .tasks import Outcome, Task
 
 if TYPE_CHECKING:
     from .mock import TopviewMock
-
-MAX_DISK_BYTES = 100 * 1024**3
-
-
-def _page(call: Call, items: list[Any], key: str) -> dict[str, Any]:
-    page_no, page_size = call.query.get("pageNo", 1), call.query.get("pageSize", 20)
-    start = (page_no - 1) * page_size
-    return {key: items[start : start + page_size], "total": len(items), "pageNo": page_no, "pageSize": page_size}
-
 
 # -- boards ------------------------------------------------------------------------------------------
 
@@ -74,7 +64,7 @@ def _unique_name(call: Call, name: str, except_id: str | None = None) -> str:
 async def board_list(mock: TopviewMock, call: Call) -> dict[str, Any]:
     """The account's boards, the system default first."""
     boards = [board_json(mock, call.tenant, b) for b in call.tenant.boards.values()]
-    return _page(call, boards, "list")
+    return call.page(boards, "list")
 
 
 async def board_create(mock: TopviewMock, call: Call) -> dict[str, Any]:
@@ -190,7 +180,7 @@ async def board_task_list(mock: TopviewMock, call: Call) -> dict[str, Any]:
         return task.history[-1][0] if field == "gmtModify" else task.created_at
 
     tasks.sort(key=when, reverse=call.query.get("sortOrder", "desc") == "desc")
-    return _page(call, [board_task_json(mock, call, t) for t in tasks], "list")
+    return call.page([board_task_json(mock, call, t) for t in tasks], "list")
 
 
 async def board_task_detail(mock: TopviewMock, call: Call) -> dict[str, Any]:
@@ -295,92 +285,3 @@ async def batch_download_status(mock: TopviewMock, call: Call) -> dict[str, Any]
         raise not_found("downloadTaskId", call.query["downloadTaskId"])
     mock.engine.polled(task)
     return download_json(mock, call, task)
-
-
-# -- housekeeping ------------------------------------------------------------------------------------
-
-
-async def m2v_task_list(mock: TopviewMock, call: Call) -> dict[str, Any]:
-    """The account's m2v tasks, newest first."""
-    tasks = [t for t in reversed(call.tenant.tasks.values()) if t.kind == "m2v" and not t.deleted]
-    items = [
-        {
-            "taskId": t.task_id,
-            "status": t.status,
-            "errorMsg": t.error_msg,
-            "productName": t.params.get("productName") or (t.output or {}).get("productName"),
-            "productDescription": t.params.get("productDescription") or (t.output or {}).get("productDescription"),
-            "gmtCreate": iso(t.created_at).replace("T", " ").rstrip("Z"),
-            "diskSpace": {"size": str(_task_bytes(mock, t)), "unit": "byte"},
-        }
-        for t in tasks
-    ]
-    return _page(call, items, "data")
-
-
-def _task_bytes(mock: TopviewMock, task: Task) -> int:
-    return 3_145_728 if task.status == "success" else 0  # the fake's result videos: a nominal 3 MiB each
-
-
-async def m2v_task_delete(mock: TopviewMock, call: Call) -> dict[str, Any]:
-    """Delete m2v tasks of the account; one object answers for all (documented shape)."""
-    tasks = [own_task(call, task_id, ("m2v",)) for task_id in call.body["taskIds"]]
-    freed = 0
-    for task in tasks:
-        freed += _task_bytes(mock, task)
-        task.deleted = True
-    return {
-        "taskId": ",".join(t.task_id for t in tasks),
-        "status": "success",
-        "errosMsg": None,
-        "data": {"size": freed, "unit": "byte"},
-    }
-
-
-async def user_space(mock: TopviewMock, call: Call) -> dict[str, Any]:
-    """Disk used by the account's uploads and results."""
-    used = 0
-    for record in call.tenant.files.values():
-        stored = (
-            mock.store.get_object(record.key) if record.uploaded and not record.key.startswith("results/") else None
-        )
-        used += stored.size if stored else 0
-    used += sum(_task_bytes(mock, t) for t in call.tenant.tasks.values() if t.kind == "m2v" and not t.deleted)
-    return {
-        "uid": call.uid,
-        "usedDiskSpace": {"size": used, "unit": "byte"},
-        "maxDiskSpace": {"size": MAX_DISK_BYTES, "unit": "byte"},
-    }
-
-
-async def photo_avatar_create(mock: TopviewMock, call: Call) -> str:
-    """A custom photo avatar from an uploaded portrait; the result is its new id."""
-    avatar_id = mock.state.ids.new()
-    call.tenant.photo_avatars[avatar_id] = {
-        "avatarId": avatar_id,
-        "avatarName": f"Custom avatar {len(call.tenant.photo_avatars) + 1}",
-        "coverUrl": Media(f"avatars/{avatar_id}.jpg", "image", "jpg"),
-        "gender": None,
-        "categoryIds": [],
-        "isCustom": True,
-        "gmtCreate": iso(mock.clock.now()),
-    }
-    return avatar_id
-
-
-async def photo_avatar_delete(mock: TopviewMock, call: Call) -> None:
-    """Delete a custom photo avatar of the account (a public one answers 4006)."""
-    avatar_id = call.query["aiAvatarId"]
-    if call.tenant.photo_avatars.pop(avatar_id, None) is None and call.tenant.avatars.pop(avatar_id, None) is None:
-        if mock.catalogues.find("photoAvatars", "avatarId", avatar_id) is not None:
-            raise TopviewError("4006", "Request refuse: public avatars cannot be deleted")
-        raise not_found("aiAvatarId", avatar_id)
-
-
-async def voice_clone_delete(mock: TopviewMock, call: Call) -> None:
-    """Delete a cloned voice of the account (a public voice answers 4006)."""
-    voice_id = call.query["voiceId"]
-    if call.tenant.voices.pop(voice_id, None) is None:
-        if mock.catalogues.find("voices", "voiceId", voice_id) is not None:
-            raise TopviewError("4006", "Request refuse: only cloned voices can be deleted")
-        raise not_found("voiceId", voice_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,3 +28,14 @@ class Call:
     def param(self, name: str) -> Any:
         """A body field, else a query parameter."""
         return self.body[name] if name in self.body else self.query.get(name)
+
+    def page(self, items: Sequence[Any], key: str = "data") -> dict[str, Any]:
+        """One page of ``items`` as Topview's paged lists answer: ``pageNo`` and ``pageSize`` from the query."""
+        page_no, page_size = self.query.get("pageNo", 1), self.query.get("pageSize", 20)
+        start = (page_no - 1) * page_size
+        return {
+            key: list(items[start : start + page_size]),
+            "total": len(items),
+            "pageNo": page_no,
+            "pageSize": page_size,
+        }

@@ -188,9 +188,7 @@ async def catalogue(mock: TopviewMock, call: Call) -> Any:
     shaped = [{k: v for k, v in item.items() if properties is None or k in properties} for item in items]
     if not row.paged:
         return shaped
-    page_no, page_size = call.query.get("pageNo", 1), call.query.get("pageSize", 20)
-    start = (page_no - 1) * page_size
-    return {"total": len(shaped), "pageNo": page_no, "pageSize": page_size, "data": shaped[start : start + page_size]}
+    return call.page(shaped)
 
 
 def _item_fields(mock: TopviewMock, row: CatalogueList) -> set[str] | None:

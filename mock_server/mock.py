@@ -55,7 +55,9 @@ class TopviewMock:
         self.catalogues = Catalogues(config.seed)
         self.resources = Lookups(self.catalogues, self.contract)
         self.store = ObjectStore(
-            self.clock, config.secret, max_bytes=config.max_upload_bytes,
+            self.clock,
+            config.secret,
+            max_bytes=config.max_upload_bytes,
             directory=Path(config.storage_dir) if config.storage_dir else None,
         )
         # A new fake starts with empty state and, under its seed, issues the same fileIds (object keys) as
@@ -90,12 +92,19 @@ class TopviewMock:
             raise TopviewError("4000", f"X-Topview-Mock-Outcome: {error}") from None
         now = self.clock.now()
         task = Task(
-            task_id=self.state.ids.new(), uid=call.uid, kind=kind.name, operation_id=call.op.operation_id,
-            params=dict(body), created_at=now,
+            task_id=self.state.ids.new(),
+            uid=call.uid,
+            kind=kind.name,
+            operation_id=call.op.operation_id,
+            params=dict(body),
+            created_at=now,
             progression=self.policies.progression_for(call.uid, kind.name),
             outcome=self.engine.outcome_for(call.op.operation_id, outcome),
-            cost=round(kind.cost(body, call.tenant), 3), task_type=kind.task_type, api_key=call.api_key,
-            notice_url=notice_url, notice_uuid=self.state.ids.new() if notice_url else None,
+            cost=round(kind.cost(body, call.tenant), 3),
+            task_type=kind.task_type,
+            api_key=call.api_key,
+            notice_url=notice_url,
+            notice_uuid=self.state.ids.new() if notice_url else None,
         )
         if "boardId" in (call.op.body_schema or {}).get("properties", {}):  # newer endpoints file on boards
             board_id = body.get("boardId") or call.tenant.default_board.board_id
@@ -122,8 +131,12 @@ class TopviewMock:
             reported = tenant.tasks[task.parent_id] if task.parent_id else task
             result = render(self._notice_result(task, reported), self.url_for(self.public_url, cdn=False))
             body = build_notice_body(
-                task.notice_uuid, kind.biz_type_for(task) or "", reported.task_id, task.status,
-                task.error_msg or "", result,
+                task.notice_uuid,
+                kind.biz_type_for(task) or "",
+                reported.task_id,
+                task.status,
+                task.error_msg or "",
+                result,
             )
             self.notices.enqueue(task.uid, task.notice_url, body)
 
@@ -223,7 +236,11 @@ class TopviewMock:
         queue.extend(Outcome.parse(o) if isinstance(o, str) else o for o in outcomes)
 
     def set_progression(
-        self, progression: Progression, *, uid: str | None = None, kind: str | None = None,
+        self,
+        progression: Progression,
+        *,
+        uid: str | None = None,
+        kind: str | None = None,
         task_id: str | None = None,
     ) -> None:
         """How tasks move on: globally, per account, per task kind (new tasks) or for one task (now)."""
@@ -247,8 +264,12 @@ class TopviewMock:
     def credits(self, uid: str) -> dict[str, float]:
         """An account's ledger: ``granted == balance + reserved + spent``."""
         ledger = self.state.tenant(uid, self.clock.now()).ledger
-        return {"granted": ledger.granted, "balance": ledger.balance, "reserved": ledger.reserved,
-                "spent": ledger.spent}
+        return {
+            "granted": ledger.granted,
+            "balance": ledger.balance,
+            "reserved": ledger.reserved,
+            "spent": ledger.spent,
+        }
 
     def _task(self, task_id: str) -> Task:
         task = self.state.find_task(task_id)

@@ -14,7 +14,6 @@ server — so the control API must advance the clock from async endpoints).
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Callable, Mapping
 
@@ -28,10 +27,10 @@ from mock_server.notice_records import (
     DeliveryState,
     Notice,
     NoticeDelivery,
-    acknowledgement_problem,
     build_notice_body,
     encode_result,
 )
+from mock_server.notice_sender import NoticeSender
 
 __all__ = [
     "Attempt",
@@ -44,9 +43,6 @@ __all__ = [
     "check_notice_url",
     "encode_result",
 ]
-
-# Bytes of a reply read at most; a real acknowledgement is about 150 bytes.
-READ_LIMIT = 64 * 1024
 
 
 class NoticeDispatcher:
@@ -62,7 +58,7 @@ class NoticeDispatcher:
     ) -> None:
         self.policy = policy or DeliveryPolicy()
         self._clock = clock
-        self._transport = transport
+        self._sender = NoticeSender(transport)
         self._timer = timer  # real time, only to measure how long an HTTP attempt took
         self._journal: dict[str, NoticeDelivery] = {}
         # Pending deliveries neither in flight nor held by the shuffle aid.
@@ -72,8 +68,6 @@ class NoticeDispatcher:
         self._window_closes_at: float | None = None
         self._inflight: dict[str, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        self._client: httpx.AsyncClient | None = None
-        self._client_loop: asyncio.AbstractEventLoop | None = None
         self._sequence = 0
         self._closed = False
         clock.subscribe(self._on_clock)
@@ -176,9 +170,7 @@ class NoticeDispatcher:
             task.cancel()
         if tasks:
             await asyncio.wait(tasks)
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        await self._sender.aclose()
 
     # ------------------------------------------------------------------------------ scheduling
 
@@ -287,7 +279,7 @@ class NoticeDispatcher:
         delivery.next_attempt_at = None
         at = self._clock.now()
         started = self._timer()
-        status, text, error = await self._post(delivery)
+        status, text, error = await self._sender.post(delivery, self.policy.attempt_timeout)
         attempt = Attempt(
             number=len(delivery.attempts) + 1,
             at=at,
@@ -308,69 +300,12 @@ class NoticeDispatcher:
         else:
             self._wait(delivery, at + self.policy.delay_after(attempt.number))
 
-    async def _post(self, delivery: NoticeDelivery) -> tuple[int | None, str, str | None]:
-        """One HTTP exchange: (status, reply text, why it failed or None if acknowledged)."""
-        timeout = self.policy.attempt_timeout
-        content = json.dumps(delivery.body, ensure_ascii=False, separators=(",", ":")).encode()
-        headers = {"Topview-Uid": delivery.uid, "Content-Type": "application/json"}
-        try:
-            # httpx's timeout bounds each phase; the outer one bounds the whole exchange.
-            async with asyncio.timeout(timeout):
-                request = self._client_for_this_loop().stream(
-                    "POST",
-                    delivery.url,
-                    content=content,
-                    headers=headers,
-                    timeout=timeout,
-                )
-                async with request as response:
-                    raw = await _read_limited(response)
-        except (TimeoutError, httpx.TimeoutException):
-            return None, "", f"timed out after {timeout:g} s"
-        except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
-            return None, "", f"{type(exc).__name__}: {exc}".rstrip(": ")
-        text = raw.decode("utf-8", errors="replace")
-        if not 200 <= response.status_code < 300:
-            return response.status_code, text, f"HTTP {response.status_code}"
-        return (
-            response.status_code,
-            text,
-            acknowledgement_problem(text, delivery.notice_uuid, delivery.uid),
-        )
-
-    def _client_for_this_loop(self) -> httpx.AsyncClient:
-        """An HTTP client bound to the running loop (a client cannot outlive its loop)."""
-        loop = asyncio.get_running_loop()
-        if self._client is None or self._client_loop is not loop:
-            self._client = httpx.AsyncClient(
-                transport=self._transport,
-                # A proxy from the environment must not intercept loopback calls.
-                trust_env=False,
-                # A redirect is not an acknowledgement, and could leave the allow-list.
-                follow_redirects=False,
-                limits=httpx.Limits(max_connections=None, max_keepalive_connections=20),
-            )
-            self._client_loop = loop
-        return self._client
-
     async def _drain_in_fresh_loop(self) -> None:
         """drain(), then release the client bound to this short-lived loop."""
         try:
             await self.drain()
         finally:
-            client, self._client, self._client_loop = self._client, None, None
-            if client is not None and self._transport is None:
-                await client.aclose()  # a caller's transport is the caller's to close
-
-
-async def _read_limited(response: httpx.Response) -> bytes:
-    """At most READ_LIMIT bytes of a streamed reply body."""
-    data = bytearray()
-    async for chunk in response.aiter_bytes():
-        data += chunk
-        if len(data) >= READ_LIMIT:
-            break
-    return bytes(data[:READ_LIMIT])
+            await self._sender.release()
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:

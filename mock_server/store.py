@@ -5,15 +5,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
-import os
-import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import formatdate
 from pathlib import Path
-from typing import Final, Protocol
+from typing import Final
 from urllib.parse import quote, urlencode
 from xml.sax.saxutils import escape
 
@@ -21,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from .buckets import Bucket, DirectoryBucket, MemoryBucket, StorageError, StoredObject, check_key
 from .clock import Clock
 from .media import mime_type, sample
 
@@ -33,7 +30,8 @@ ACCESS_KEY_ID: Final = "AKIAMOCKTOPVIEW00000"
 KEY_PAIR_ID: Final = "K2MOCKTOPVIEWCDN"
 MAX_EXPIRES: Final = 604_800  # S3 refuses presigned URLs that live longer than a week
 _AMZ_DATE: Final = "%Y%m%dT%H%M%SZ"
-_S3_PARAMS: Final = (
+# The SigV4 query of a presigned S3 URL, in signing order (the signature last).
+S3_PARAMS: Final = (
     "X-Amz-Algorithm",
     "X-Amz-Credential",
     "X-Amz-Date",
@@ -45,55 +43,7 @@ _METHODS: Final = ["GET", "HEAD", "PUT", "POST", "DELETE", "PATCH"]  # the rest 
 _CDN_SAFE: Final = str.maketrans("+=/", "-_~")  # CloudFront's URL-safe base64 alphabet
 
 
-@dataclass(frozen=True, slots=True)
-class StoredObject:
-    """One object in the bucket, as S3 would describe it."""
-
-    data: bytes
-    content_type: str
-    etag: str
-    size: int
-    uploaded_at: float
-
-
 UploadHook = Callable[[str, StoredObject], None]
-
-
-class InvalidKey(ValueError):
-    """A key the bucket will not store: empty, too long, or with '', '.' or '..' segments."""
-
-
-class StorageError(Exception):
-    """An S3 or CloudFront error: HTTP status, error code, message and extra XML fields."""
-
-    def __init__(
-        self,
-        status: int,
-        code: str,
-        message: str,
-        details: Sequence[tuple[str, str]] = (),
-    ) -> None:
-        super().__init__(f"{code}: {message}")
-        self.status = status
-        self.code = code
-        self.message = message
-        self.details = tuple(details)
-
-
-def check_key(key: str) -> str:
-    """Return ``key`` if it maps safely to a path; raise :class:`InvalidKey` otherwise."""
-    segments = key.split("/")
-    if (
-        not key
-        or len(key.encode()) > 1024
-        or "\\" in key
-        or "\x00" in key
-        or any(not part or part.startswith(".") or len(part.encode()) > 255 for part in segments)
-    ):
-        # Segments starting with '.' are refused (S3 allows them) so '..' can never escape the
-        # directory and '.meta'/'.tmp' stay the directory bucket's own.
-        raise InvalidKey(f"invalid object key {key!r}")
-    return key
 
 
 class ObjectStore:
@@ -114,7 +64,7 @@ class ObjectStore:
         self._secret = secret
         self.max_bytes = max_bytes
         self.on_upload = on_upload
-        self._bucket: _Bucket = _DirectoryBucket(directory) if directory else _MemoryBucket()
+        self._bucket: Bucket = DirectoryBucket(directory) if directory else MemoryBucket()
         self._requests = 0
 
     # -- Python API -------------------------------------------------------------------------
@@ -193,7 +143,7 @@ class ObjectStore:
 
     def _s3_signature(self, method: str, key: str, params: dict[str, str]) -> str:
         """Hex HMAC-SHA256 over the method, the key and every signed query parameter."""
-        fields = [method, key, *(params[name] for name in _S3_PARAMS[:-1])]
+        fields = [method, key, *(params[name] for name in S3_PARAMS[:-1])]
         return hmac.new(self._secret, "\n".join(fields).encode(), hashlib.sha256).hexdigest()
 
     def _cdn_signature(self, key: str, expires_at: str, key_pair_id: str) -> str:
@@ -205,10 +155,10 @@ class ObjectStore:
     def _authorise_s3(self, request: Request, method: str, key: str) -> None:
         """Check a presigned S3 URL the way S3 does; raise :class:`StorageError` if refused."""
         query = request.query_params
-        present = [name for name in _S3_PARAMS if name in query]
+        present = [name for name in S3_PARAMS if name in query]
         if not present:
             raise StorageError(403, "AccessDenied", "Access Denied")
-        if len(present) < len(_S3_PARAMS):
+        if len(present) < len(S3_PARAMS):
             raise StorageError(
                 400,
                 "AuthorizationQueryParametersError",
@@ -216,7 +166,7 @@ class ObjectStore:
                 "X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, "
                 "and X-Amz-Expires parameters.",
             )
-        params = {name: query[name] for name in _S3_PARAMS}
+        params = {name: query[name] for name in S3_PARAMS}
         signed_at, expires = _parse_s3_time(params["X-Amz-Date"], params["X-Amz-Expires"])
         expected = self._s3_signature(method, key, params)
         if not hmac.compare_digest(expected.encode(), params["X-Amz-Signature"].encode()):
@@ -353,104 +303,6 @@ class ObjectStore:
             headers["x-amz-request-id"] = request_id
         body = b"" if request.method == "HEAD" else stored.data
         return Response(body, headers=headers)
-
-
-class _Bucket(Protocol):
-    """Where object bytes and metadata live."""
-
-    def get(self, key: str) -> StoredObject | None:
-        """The object under ``key``, or None."""
-
-    def put(self, key: str, stored: StoredObject) -> None:
-        """Store or replace the object under ``key``."""
-
-    def clear(self) -> None:
-        """Drop every object."""
-
-
-class _MemoryBucket:
-    """Objects in a dict, gone with the process."""
-
-    __slots__ = ("_objects",)
-
-    def __init__(self) -> None:
-        self._objects: dict[str, StoredObject] = {}
-
-    def get(self, key: str) -> StoredObject | None:
-        """The object under ``key``, or None."""
-        return self._objects.get(key)
-
-    def put(self, key: str, stored: StoredObject) -> None:
-        """Store or replace the object under ``key``."""
-        self._objects[key] = stored
-
-    def clear(self) -> None:
-        """Drop every object."""
-        self._objects.clear()
-
-
-class _DirectoryBucket:
-    """Object bytes at ``<root>/<key>``, metadata at ``<root>/.meta/<key>.json``."""
-
-    __slots__ = ("_root",)
-
-    def __init__(self, root: Path) -> None:
-        self._root = root
-        (root / ".tmp").mkdir(parents=True, exist_ok=True)
-
-    def get(self, key: str) -> StoredObject | None:
-        """Read the object back from disk, or None."""
-        data_path, meta_path = self._paths(key)
-        if not meta_path.is_file() or not data_path.is_file():
-            return None
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        data = data_path.read_bytes()
-        return StoredObject(
-            data,
-            str(meta["content_type"]),
-            str(meta["etag"]),
-            len(data),
-            float(meta["uploaded_at"]),
-        )
-
-    def put(self, key: str, stored: StoredObject) -> None:
-        """Write bytes then metadata, each atomically, so readers never see half an object."""
-        data_path, meta_path = self._paths(key)
-        meta = {
-            "content_type": stored.content_type,
-            "etag": stored.etag,
-            "uploaded_at": stored.uploaded_at,
-        }
-        try:
-            self._write(data_path, stored.data)
-            self._write(meta_path, json.dumps(meta).encode())
-        except (NotADirectoryError, IsADirectoryError, FileExistsError) as error:
-            # 'a' and 'a/b' cannot both be files; S3 keys can, this layout cannot.
-            raise StorageError(400, "InvalidArgument", "Key clashes with another key's path on disk.") from error
-
-    def clear(self) -> None:
-        """Delete the objects this bucket wrote, then any directories left empty."""
-        meta_root = self._root / ".meta"
-        for meta_path in sorted(meta_root.rglob("*.json")):
-            key = meta_path.relative_to(meta_root).as_posix().removesuffix(".json")
-            (self._root / key).unlink(missing_ok=True)
-            meta_path.unlink()
-        for folder in sorted((p for p in self._root.rglob("*") if p.is_dir()), reverse=True):
-            if folder.name != ".tmp" and not any(folder.iterdir()):
-                folder.rmdir()
-
-    def _paths(self, key: str) -> tuple[Path, Path]:
-        """Where the bytes and the metadata of ``key`` live."""
-        check_key(key)
-        return self._root / key, self._root / ".meta" / f"{key}.json"
-
-    def _write(self, path: Path, data: bytes) -> None:
-        """Write through a temporary file in the same directory tree, then rename."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=self._root / ".tmp")
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(temporary, path)
 
 
 def _object_url(base_url: str, prefix: str, key: str) -> str:

@@ -1,4 +1,4 @@
-"""Shared fixtures: a fake Topview app per test, an HTTP client on it; the call helpers re-exported."""
+"""Shared fixtures: a fake Topview app per test and an HTTP client on it (the call helpers are in ``topview_calls``)."""
 
 from __future__ import annotations
 
@@ -7,62 +7,10 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from starlette.applications import Starlette
-from topview_calls import (
-    BASE_URL,
-    OTHER_UID,
-    UID,
-    Materials,
-    assert_valid,
-    call,
-    check,
-    credential,
-    finished_task,
-    headers,
-    load_contract,
-    materials,
-    ok,
-    op,
-    png,
-    put,
-    query,
-    submit,
-    upload,
-    upload_audio,
-    upload_image,
-    upload_video,
-    valid_op,
-    wav,
-)
+from topview_calls import BASE_URL, load_contract
 
 from mock_server import MockConfig, Progression, TopviewMock, create_app
 from mock_server.contract import Contract
-
-__all__ = [
-    "BASE_URL",
-    "OTHER_UID",
-    "UID",
-    "Materials",
-    "assert_valid",
-    "call",
-    "check",
-    "credential",
-    "finished_task",
-    "headers",
-    "load_contract",
-    "materials",
-    "ok",
-    "op",
-    "png",
-    "put",
-    "query",
-    "submit",
-    "upload",
-    "upload_audio",
-    "upload_image",
-    "upload_video",
-    "valid_op",
-    "wav",
-]
 
 
 @pytest.fixture

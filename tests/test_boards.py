@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import OTHER_UID, UID, materials, ok, submit, valid_op
+from topview_calls import OTHER_UID, UID, materials, ok, submit, valid_op
 
 from mock_server import TopviewMock
 

@@ -8,24 +8,16 @@ the hanging receivers of the slow-receiver test, which are released by events, n
 
 from __future__ import annotations
 
-import asyncio
 import json
-import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from conftest import BASE_URL, OTHER_UID, UID, headers, ok, op, query, valid_op
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from receivers import Receiver, Reply, ack, acked_with, closed_port_url, plain_ok, serving, status
 from test_whole_api import RECIPES, context
+from topview_calls import BASE_URL, OTHER_UID, UID, headers, ok, op, query, valid_op
 
 from mock_server import MockConfig, Progression, TopviewMock, create_app
 from mock_server.cli import main, mock_config, parser, settings
@@ -36,138 +28,11 @@ from mock_server.notices import DeliveryPolicy
 pytestmark = pytest.mark.anyio
 
 SCRAPE = {"productLink": "https://shop.example.com/cup"}
+PREVIEW = {**SCRAPE, "preview": True}  # an m2v task that stops after its preview stage
 # The documented callback body's fields, in the documented order (seed 002).
 NOTICE_FIELDS = ["uuid", "bizType", "taskId", "status", "errorMsg", "result"]
 # Fields of the documented preview video inside the callback's result string.
 DOCUMENTED_VIDEO_FIELDS = {"coverUrl", "scriptId", "status", "videoDuration", "videoUrl"}
-
-
-# -- the receiver ------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Received:
-    """One callback as the receiver saw it."""
-
-    path: str
-    headers: dict[str, str]
-    body: dict[str, Any]
-
-
-Reply = Callable[[Received], Awaitable[Response]]
-
-
-class Receiver:
-    """A customer's callback endpoint answering with ``replies`` in turn (the last one repeats)."""
-
-    def __init__(self, *replies: Reply) -> None:
-        self.replies = list(replies) or [ack]
-        self.received: list[Received] = []
-        self.release = asyncio.Event()  # ends every hanging reply
-        self.arrivals = 0
-        self.wanted = 0
-        self.got_wanted = asyncio.Event()  # set once ``wanted`` callbacks arrived
-        self.app = Starlette(routes=[Route("/{path:path}", self.handle, methods=["POST"])])
-
-    async def handle(self, request: Request) -> Response:
-        """Record the callback and answer with the scripted reply."""
-        received = Received(request.url.path, dict(request.headers), await request.json())
-        self.received.append(received)
-        self.arrivals += 1
-        if self.wanted and self.arrivals >= self.wanted:
-            self.got_wanted.set()
-        reply = self.replies[min(len(self.received), len(self.replies)) - 1]
-        return await reply(received)
-
-    async def hang(self, received: Received) -> Response:
-        """A reply that waits until the test sets ``release``, then acknowledges."""
-        await self.release.wait()
-        return await ack(received)
-
-    async def arrived(self, count: int) -> None:
-        """Wait (event-driven) until ``count`` callbacks have arrived."""
-        self.wanted = count
-        if self.arrivals >= count:
-            return
-        await asyncio.wait_for(self.got_wanted.wait(), timeout=5)
-
-    def bodies(self) -> list[dict[str, Any]]:
-        """Every body received, in arrival order."""
-        return [r.body for r in self.received]
-
-
-async def ack(received: Received) -> Response:
-    """The documented acknowledgement, echoing uuid and the Topview-Uid header."""
-    return JSONResponse(
-        {
-            "code": "200",
-            "message": "Success",
-            "result": {
-                "uuid": received.body["uuid"],
-                "topviewUid": received.headers["topview-uid"],
-                "result": received.body["status"],
-            },
-        }
-    )
-
-
-def status(code: int) -> Reply:
-    """A reply with HTTP status ``code``."""
-
-    async def reply(received: Received) -> Response:
-        return JSONResponse({"code": str(code), "message": "oops"}, status_code=code)
-
-    return reply
-
-
-def acked_with(**changes: Any) -> Reply:
-    """The acknowledgement with some fields of ``result`` (or the envelope ``code``) replaced."""
-
-    async def reply(received: Received) -> Response:
-        body = json.loads(bytes((await ack(received)).body))
-        body["code"] = changes.get("code", body["code"])
-        body["result"].update({k: v for k, v in changes.items() if k != "code"})
-        return JSONResponse(body)
-
-    return reply
-
-
-async def plain_ok(received: Received) -> Response:
-    """HTTP 200 that is no acknowledgement at all."""
-    return PlainTextResponse("OK")
-
-
-def listening_socket() -> socket.socket:
-    """A loopback socket already listening: callbacks queue in its backlog until uvicorn accepts them."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
-    return sock
-
-
-@asynccontextmanager
-async def serving(receiver: Receiver) -> AsyncIterator[str]:
-    """Serve ``receiver`` in this event loop on a free loopback port; yields its noticeUrl."""
-    sock = listening_socket()
-    config = uvicorn.Config(receiver.app, log_level="warning", lifespan="off", ws="none", timeout_graceful_shutdown=1)
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}/notice"
-    finally:
-        receiver.release.set()
-        server.should_exit = True
-        await task
-        sock.close()
-
-
-def closed_port_url() -> str:
-    """A loopback noticeUrl where nothing listens (connections are refused)."""
-    sock = listening_socket()
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}/notice"
-    sock.close()
-    return url
 
 
 # -- fixtures and helpers ----------------------------------------------------------------------------------
@@ -309,9 +174,7 @@ async def test_success_delivery_matches_the_documented_example(client: httpx.Asy
     """An m2v preview calls back as documented: fields, header, M2V_PREVIEW, result string without nulls."""
     receiver = Receiver(ack)
     async with serving(receiver) as url:
-        task_id, uuid = await submit_noticed(
-            client, url, operation="m2vSubmit", body={"productLink": "https://shop.example.com/cup", "preview": True}
-        )
+        task_id, uuid = await submit_noticed(client, url, operation="m2vSubmit", body=PREVIEW)
         await finish(mock)
     [got] = receiver.received
     assert got.headers["topview-uid"] == UID and got.headers["content-type"] == "application/json"
@@ -365,9 +228,7 @@ async def test_m2v_preview_and_export_stages_call_back_separately(client: httpx.
     """Preview → M2V_PREVIEW (previewVideos); each export → M2V_EXPORT (its exportVideos), same m2v taskId."""
     receiver = Receiver(ack)
     async with serving(receiver) as url:
-        task_id, preview_uuid = await submit_noticed(
-            client, url, operation="m2vSubmit", body={"productLink": "https://shop.example.com/cup", "preview": True}
-        )
+        task_id, preview_uuid = await submit_noticed(client, url, operation="m2vSubmit", body=PREVIEW)
         await finish(mock)
         export = ok(
             await op(client, "m2vExport", body={"taskId": task_id, "noticeUrl": url.replace("notice", "export")})

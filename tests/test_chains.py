@@ -7,20 +7,26 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from topview_calls import OTHER_UID, assert_valid, check, credential, materials, ok, op, png, put, query, submit
+from topview_calls import (
+    OTHER_UID,
+    anyshoot_image,
+    assert_error,
+    assert_valid,
+    check,
+    credential,
+    materials,
+    ok,
+    op,
+    png,
+    put,
+    query,
+    submit,
+)
 
 from mock_server import TopviewMock
 from mock_server.media import sample
 
 LINK = "https://shop.example.com/cup"
-
-
-def assert_error(envelope: dict[str, Any], code: str, *fields: str) -> None:
-    """The envelope is error ``code``, naming every field."""
-    assert envelope["code"] == code, envelope
-    assert envelope["result"] is None
-    for field in fields:
-        assert field in envelope["message"], (field, envelope)
 
 
 # -- Product Avatar v1: replace → image2Video -----------------------------------------------------------
@@ -281,14 +287,7 @@ async def test_scraper_outputs_feed_m2v(client: httpx.AsyncClient, mock: Topview
 @pytest.mark.anyio
 async def test_anyshoot_images_feed_image2video(client: httpx.AsyncClient, mock: TopviewMock) -> None:
     """A generated AnyShoot image's fileId is an image input for common image2video."""
-    m = await materials(client, mock)
-    task_id = await submit(
-        client,
-        "anyshootSubmit",
-        {"productImageFileId": m.image, "templateId": m.template, "templateMaskFileId": m.mask, "mode": "pro"},
-    )
-    mock.advance(4)
-    image = ok(await query(client, "anyshootQuery", task_id))["images"][0]["fileId"]
+    image = await anyshoot_image(client, mock, await materials(client, mock))
     body = {"imageFileId": image, "duration": 5, "mode": "lite", "generatingCount": 1}
     assert (await op(client, "commonImage2VideoSubmit", body=body))["code"] == "200"
 

@@ -11,9 +11,9 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import load_contract
 from starlette.applications import Starlette
 from starlette.routing import Route
+from topview_calls import load_contract
 
 README = Path(__file__).resolve().parent.parent / "contracts" / "README.md"
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -250,6 +250,23 @@ def put(request: dict[str, Any], site: Site, value: Any) -> None:
 # -- calling the app -------------------------------------------------------------------------------------------
 
 
+def property_of(rule: str) -> Callable[[Callable[..., None]], Any]:
+    """A property test run for every operation with a ``rule`` field, under the shared settings."""
+
+    def wrap(test: Callable[..., None]) -> Any:
+        return pytest.mark.parametrize("operation", operations_with(rule))(
+            PROPERTY_SETTINGS(given(data=st.data())(test))
+        )
+
+    return wrap
+
+
+def draw_site(data: st.DataObject, operation: OperationContract, rule: str) -> tuple[Site, dict[str, Any]]:
+    """A field of ``operation`` that ``rule`` applies to, and a valid request around it."""
+    site = data.draw(st.sampled_from([s for s in sites(operation) if pick(rule, s)]))
+    return site, data.draw(valid_request(operation, site))
+
+
 @pytest.fixture(scope="module")
 def app() -> Starlette:
     """One fake for the module; validation does not depend on its state."""
@@ -335,13 +352,10 @@ def test_a_body_that_is_not_a_json_object_is_a_format_error(
 # -- (b) required fields ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("operation", operations_with("required"))
-@PROPERTY_SETTINGS
-@given(data=st.data())
+@property_of("required")
 def test_a_missing_required_field_is_named(app: Starlette, operation: OperationContract, data: st.DataObject) -> None:
     """(b) Dropping a required field, or sending it empty (null, "", []), gives 4003 naming it."""
-    site = data.draw(st.sampled_from([s for s in sites(operation) if pick("required", s)]))
-    request = data.draw(valid_request(operation, site))
+    site, request = draw_site(data, operation, "required")
     # a query value can only be left out or sent blank; a body field can also be null or []
     empty = data.draw(st.sampled_from(["drop", ""] if site.where == "query" else ["drop", None, "", []]))
 
@@ -367,13 +381,10 @@ def outside(schema: Mapping[str, Any]) -> st.SearchStrategy[Any]:
     return st.text(min_size=1, max_size=min(longest, 64)).filter(lambda v: v not in allowed and v.strip() == v)
 
 
-@pytest.mark.parametrize("operation", operations_with("enum"))
-@PROPERTY_SETTINGS
-@given(data=st.data())
+@property_of("enum")
 def test_a_value_outside_its_enum_is_named(app: Starlette, operation: OperationContract, data: st.DataObject) -> None:
     """(c) An enum field set to another value of its type gives 4000 naming the field."""
-    site = data.draw(st.sampled_from([s for s in sites(operation) if pick("enum", s)]))
-    request = data.draw(valid_request(operation, site))
+    site, request = draw_site(data, operation, "enum")
     value = data.draw(outside(site.schema))
     put(request, site, wire(value) if site.where == "query" else value)
     assert_rejected(send_request(app, operation, request), "4000", site.name)
@@ -392,13 +403,10 @@ def not_readable_as(types: set[str]) -> st.SearchStrategy[str]:
     return st.text(max_size=12).filter(lambda v: not any(coerce_scalar(v, kind)[0] for kind in types))
 
 
-@pytest.mark.parametrize("operation", operations_with("type"))
-@PROPERTY_SETTINGS
-@given(data=st.data())
+@property_of("type")
 def test_a_value_of_the_wrong_type_is_named(app: Starlette, operation: OperationContract, data: st.DataObject) -> None:
     """(d) An object or array where a scalar belongs, or a non-numeric string for a number, gives 4001."""
-    site = data.draw(st.sampled_from([s for s in sites(operation) if pick("type", s)]))
-    request = data.draw(valid_request(operation, site))
+    site, request = draw_site(data, operation, "type")
     if site.where == "query":
         value = data.draw(not_readable_as(types_of(site.schema)))
         assume(value != "" or not site.required)  # an empty required value is a 4003, tested in (b)

@@ -11,6 +11,7 @@ from topview_calls import (
     BASE_URL,
     OTHER_UID,
     UID,
+    anyshoot_image,
     check,
     credential,
     materials,
@@ -182,14 +183,7 @@ async def test_upload_check_of_another_accounts_file_is_4004(client: httpx.Async
 @pytest.mark.anyio
 async def test_task_outputs_are_files_of_their_account_only(client: httpx.AsyncClient, mock: TopviewMock) -> None:
     """An AnyShoot output fileId is usable by its account and unknown to another."""
-    m = await materials(client, mock)
-    task_id = await submit(
-        client,
-        "anyshootSubmit",
-        {"productImageFileId": m.image, "templateId": m.template, "templateMaskFileId": m.mask, "mode": "pro"},
-    )
-    mock.advance(4)
-    file_id = ok(await query(client, "anyshootQuery", task_id))["images"][0]["fileId"]
+    file_id = await anyshoot_image(client, mock, await materials(client, mock))
     body = {"imageFileId": file_id, "duration": 5, "mode": "lite", "generatingCount": 1}
     assert (await op(client, "commonImage2VideoSubmit", body=body))["code"] == "200"
     assert_not_found(await op(client, "commonImage2VideoSubmit", uid=OTHER_UID, body=body), "imageFileId")

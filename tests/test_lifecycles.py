@@ -16,6 +16,7 @@ import pytest
 from topview_calls import Materials, materials, ok, op, query, submit
 
 from mock_server import TopviewMock
+from mock_server.groups import TaskKind
 
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
 FAIL = {"X-Topview-Mock-Outcome": "fail; message=Face not detected"}
@@ -128,18 +129,9 @@ def _check_m2v(result: Body, body: Body, mock: TopviewMock) -> list[str]:
 def _check_m2v_preview(result: Body, body: Body, mock: TopviewMock) -> list[str]:
     (video,) = result["previewVideos"]
     assert video["status"] == "success" and video["videoDuration"] == 36_096_000
-    # Until an export, exportVideos holds the documented null placeholder.
-    assert result["exportVideos"] == [
-        {
-            "scriptId": 0,
-            "status": None,
-            "title": None,
-            "description": None,
-            "videoUrl": None,
-            "coverUrl": None,
-            "videoDuration": None,
-        }
-    ]
+    assert set(video) == {"scriptId", "status", "title", "description", "videoUrl", "coverUrl", "videoDuration"}
+    # Until an export, exportVideos holds the documented placeholder: a video of script 0, every other field null.
+    assert result["exportVideos"] == [{**dict.fromkeys(video), "scriptId": 0}]
     return [video["videoUrl"], video["coverUrl"]]
 
 
@@ -250,13 +242,17 @@ def without_signatures(value: Any) -> Any:
     return value
 
 
+async def group_request(client: httpx.AsyncClient, mock: TopviewMock, group: str) -> tuple[TaskKind, Body]:
+    """The group's task kind and a valid request body for it, built from fresh materials."""
+    kind_name, make_body, _ = GROUPS[group]
+    return mock.table.by_name[kind_name], await make_body(client, mock, await materials(client, mock))
+
+
 @pytest.mark.anyio
 @pytest.mark.parametrize("group", list(GROUPS))
 async def test_lifecycle_init_running_success(client: httpx.AsyncClient, mock: TopviewMock, group: str) -> None:
     """init for 1 s, running for 3 s, then success with the group's result shape; outputs stay fixed."""
-    kind_name, make_body, check = GROUPS[group]
-    kind = mock.table.by_name[kind_name]
-    body = await make_body(client, mock, await materials(client, mock))
+    kind, body = await group_request(client, mock, group)
     task_id = await submit(client, kind.submit, body)
     assert HEX32.match(task_id)
 
@@ -274,7 +270,8 @@ async def test_lifecycle_init_running_success(client: httpx.AsyncClient, mock: T
     mock.advance(0.1)
     result = ok(await query(client, kind.query, task_id))
     assert status_of(result) == "success" and result["errorMsg"] is None
-    urls = check(result, body, mock)
+    check_success = GROUPS[group][2]
+    urls = check_success(result, body, mock)
     assert urls and all(is_url(url) for url in urls), urls
     for url in urls[:2]:
         download = await client.get(url)
@@ -292,9 +289,7 @@ async def test_lifecycle_init_running_success(client: httpx.AsyncClient, mock: T
 @pytest.mark.parametrize("group", list(GROUPS))
 async def test_forced_fail_shows_the_message(client: httpx.AsyncClient, mock: TopviewMock, group: str) -> None:
     """X-Topview-Mock-Outcome: fail; message=... ends the task in fail with that errorMsg, no outputs, no charge."""
-    kind_name, make_body, _ = GROUPS[group]
-    kind = mock.table.by_name[kind_name]
-    body = await make_body(client, mock, await materials(client, mock))
+    kind, body = await group_request(client, mock, group)
     before = ok(await op(client, "userCreditDetail"))["remainCredit"]
     task_id = await submit(client, kind.submit, body, extra=FAIL)
     mock.advance(1)

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import finished_task, ok, upload_image, valid_op
+from topview_calls import finished_task, ok, upload_image, valid_op
 
 from mock_server import TopviewMock
 

@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import socket
-import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from receivers import Receiver, Reply, ack, acked_with, closed_port_url, plain_ok, serving, serving_in_thread, status
 
 from mock_server.clock import Clock
 from mock_server.notices import (
@@ -61,157 +52,6 @@ def notice(task_id: str = TASK_ID, uuid: str = NOTICE_UUID) -> dict[str, str]:
     """A success notice for the documented M2V preview example."""
     result = {**QUERY_RESULT, "taskId": task_id}
     return build_notice_body(uuid, "M2V_PREVIEW", task_id, "success", None, result)
-
-
-# --------------------------------------------------------------------------- the receiver
-
-
-@dataclass(frozen=True, slots=True)
-class Received:
-    """One callback as the receiver saw it."""
-
-    headers: dict[str, str]
-    body: dict[str, Any]
-
-
-Reply = Callable[[Received], Awaitable[Response]]
-
-
-class Receiver:
-    """A callback endpoint answering with ``replies`` in turn (the last one repeats)."""
-
-    def __init__(self, *replies: Reply) -> None:
-        self.replies = list(replies) or [ack]
-        self.received: list[Received] = []
-        self.release = asyncio.Event()  # ends every hang()
-        self.app = Starlette(routes=[Route("/notice", self.handle, methods=["POST"])])
-
-    async def handle(self, request: Request) -> Response:
-        """Record the callback and answer with the scripted reply."""
-        received = Received(dict(request.headers), await request.json())
-        self.received.append(received)
-        reply = self.replies[min(len(self.received), len(self.replies)) - 1]
-        return await reply(received)
-
-    def hang(self) -> Reply:
-        """A reply that waits until the test sets ``release``, then acknowledges."""
-
-        async def hanging(received: Received) -> Response:
-            await self.release.wait()
-            return await ack(received)
-
-        return hanging
-
-
-async def ack(received: Received) -> Response:
-    """The documented acknowledgement."""
-    return JSONResponse(
-        {
-            "code": "200",
-            "message": "Success",
-            "result": {
-                "uuid": received.body["uuid"],
-                "topviewUid": received.headers["topview-uid"],
-                "result": received.body["status"],
-            },
-        }
-    )
-
-
-def status(code: int) -> Reply:
-    """A reply with HTTP status ``code`` and a Topview-looking error body."""
-
-    async def reply(received: Received) -> Response:
-        return JSONResponse({"code": str(code), "message": "oops"}, status_code=code)
-
-    return reply
-
-
-def acked_with(**changes: Any) -> Reply:
-    """The acknowledgement with some fields of ``result`` (or ``code``) replaced."""
-
-    async def reply(received: Received) -> Response:
-        body = json.loads(bytes((await ack(received)).body))
-        body["code"] = changes.pop("code", body["code"])
-        body["result"].update(changes)
-        return JSONResponse(body)
-
-    return reply
-
-
-async def not_json(received: Received) -> Response:
-    """A 200 reply that is not an acknowledgement at all."""
-    return PlainTextResponse("OK")
-
-
-def listening_socket() -> socket.socket:
-    """A loopback socket already listening, so clients can connect before the server runs."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    return sock
-
-
-def receiver_server(receiver: Receiver) -> uvicorn.Server:
-    """A uvicorn server for ``receiver`` (the port comes from the socket passed to it)."""
-    config = uvicorn.Config(
-        receiver.app,
-        log_level="warning",
-        lifespan="off",
-        ws="none",
-        timeout_graceful_shutdown=1,
-    )
-    return uvicorn.Server(config)
-
-
-def url_of(sock: socket.socket) -> str:
-    """The noticeUrl served on ``sock``."""
-    return f"http://127.0.0.1:{sock.getsockname()[1]}/notice"
-
-
-@asynccontextmanager
-async def serving(receiver: Receiver) -> AsyncIterator[str]:
-    """Run ``receiver`` in this event loop on a free port; yields its noticeUrl."""
-    sock = listening_socket()
-    server = receiver_server(receiver)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    deadline = asyncio.get_running_loop().time() + 5
-    # Poll for readiness rather than waiting a fixed time.
-    while not server.started and not task.done():
-        assert asyncio.get_running_loop().time() < deadline, "receiver did not start"
-        await asyncio.sleep(0.001)
-    try:
-        yield url_of(sock)
-    finally:
-        receiver.release.set()
-        server.should_exit = True
-        await task
-        sock.close()
-
-
-@contextmanager
-def serving_in_thread(receiver: Receiver) -> Iterator[str]:
-    """Run ``receiver`` in a background thread with its own loop; yields its noticeUrl."""
-    # Connections queue in the socket's backlog until uvicorn starts accepting them.
-    sock = listening_socket()
-    server = receiver_server(receiver)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        yield url_of(sock)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=5)
-        sock.close()
-
-
-def closed_port_url() -> str:
-    """A loopback noticeUrl where nothing listens."""
-    sock = listening_socket()
-    url = url_of(sock)
-    sock.close()
-    return url
 
 
 # ----------------------------------------------------------------------------- fixtures
@@ -429,7 +269,7 @@ async def test_receiver_down_until_attempts_run_out(clock: Clock, dispatchers: F
 async def test_a_hanging_receiver_times_out(dispatchers: Factory) -> None:
     """An attempt is cut off after attempt_timeout real seconds and counts as failed."""
     receiver = Receiver()
-    receiver.replies = [receiver.hang()]
+    receiver.replies = [receiver.hang]
     async with serving(receiver) as url:
         dispatcher = dispatchers(attempt_timeout=0.2, max_attempts=1)
         delivery = dispatcher.enqueue(UID, url, notice())
@@ -448,7 +288,7 @@ async def test_a_hanging_receiver_times_out(dispatchers: Factory) -> None:
         (acked_with(code=200), "acknowledgement code is 200, expected '200'"),
         (acked_with(topviewUid="nobody"), "acknowledgement topviewUid 'nobody'"),
         (acked_with(result="ok"), "acknowledgement result is 'ok'"),
-        (not_json, "acknowledgement is not JSON"),
+        (plain_ok, "acknowledgement is not JSON"),
     ],
 )
 async def test_a_wrong_acknowledgement_is_a_failed_attempt(dispatchers: Factory, reply: Reply, error: str) -> None:
@@ -534,7 +374,7 @@ async def test_a_refused_host_is_never_contacted(dispatchers: Factory) -> None:
 async def test_a_slow_receiver_does_not_delay_a_fast_one(dispatchers: Factory) -> None:
     """Each delivery is its own task: the fast one is acknowledged while the slow one hangs."""
     slow_receiver, fast_receiver = Receiver(), Receiver(ack)
-    slow_receiver.replies = [slow_receiver.hang()]
+    slow_receiver.replies = [slow_receiver.hang]
     async with serving(slow_receiver) as slow_url, serving(fast_receiver) as fast_url:
         dispatcher = dispatchers()
         slow = dispatcher.enqueue(UID, slow_url, notice(uuid="1" * 32))

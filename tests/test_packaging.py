@@ -49,7 +49,11 @@ def test_wheel_installed_elsewhere_finds_its_contract_and_fixtures(tmp_path: Pat
     # editable install of the checkout in this virtual environment.
     done = subprocess.run(
         [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(target)!r})\n{PROBE}"],
-        cwd=outside, env=dict(os.environ), capture_output=True, text=True, check=True,
+        cwd=outside,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        check=True,
     )
     found = json.loads(done.stdout.strip().splitlines()[-1])
     assert found["package"].startswith(str(target))

@@ -17,7 +17,9 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import mutagen
 import pytest
-from conftest import (
+from PIL import Image
+from starlette.applications import Starlette
+from topview_calls import (
     BASE_URL,
     Materials,
     materials,
@@ -26,21 +28,12 @@ from conftest import (
     query,
     submit,
 )
-from PIL import Image
-from starlette.applications import Starlette
 
 from mock_server import MockConfig, Progression, TopviewMock
 from mock_server.media import MediaKind, probe
 from mock_server.notices import DeliveryPolicy
+from mock_server.store import S3_PARAMS
 
-S3_QUERY = {
-    "X-Amz-Algorithm",
-    "X-Amz-Credential",
-    "X-Amz-Date",
-    "X-Amz-Expires",
-    "X-Amz-SignedHeaders",
-    "X-Amz-Signature",
-}
 CDN_QUERY = {"Expires", "Signature", "Key-Pair-Id"}
 # What a result URL's extension promises: Content-Type, the format probing finds, the media kind.
 EXTENSIONS = {
@@ -205,7 +198,7 @@ async def test_every_result_url_downloads_as_the_media_its_extension_names(
         assert f"{parts.scheme}://{parts.netloc}" == BASE_URL
         assert parts.path.startswith("/_cdn/" if cdn else "/_objects/"), url
         signed = parse_qs(parts.query)
-        assert set(signed) == (CDN_QUERY if cdn else S3_QUERY)
+        assert set(signed) == (CDN_QUERY if cdn else set(S3_PARAMS))
         if not cdn:
             assert signed["X-Amz-Expires"] == [str(mock.config.result_url_seconds)]
         assert_decodes_as_promised(url, await bare.get(url))

@@ -13,6 +13,7 @@ import httpx
 import pytest
 from topview_calls import (
     Materials,
+    assert_error,
     assert_valid,
     credential,
     load_contract,
@@ -229,14 +230,6 @@ async def valid_params(client: httpx.AsyncClient, mock: TopviewMock) -> dict[str
             params[kind.query] = {"taskId": task_id}
     assert set(params) == set(QUERY_OPERATIONS)
     return params
-
-
-def assert_error(envelope: dict[str, Any], code: str, *fields: str) -> None:
-    """The envelope is error ``code`` with result null and a message naming every field."""
-    assert envelope["code"] == code, envelope
-    assert envelope["result"] is None
-    for field in fields:
-        assert field in envelope["message"], (field, envelope)
 
 
 # -- generic: every rule and required field in the contract ------------------------------------------

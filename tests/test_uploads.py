@@ -19,53 +19,40 @@ import httpx
 import mutagen
 import pytest
 import requests
-from conftest import (
+from PIL import Image
+from topview_calls import (
     BASE_URL,
     OTHER_UID,
+    assert_error,
     check,
     credential,
+    finished_task,
     load_contract,
     ok,
     op,
     png,
     put,
-    query,
     submit,
     upload,
     upload_image,
     upload_video,
     wav,
 )
-from PIL import Image
 
 from mock_server import MockConfig, Progression, TopviewMock, create_app
 from mock_server.contract import Annotation, Contract
 from mock_server.media import sample, silence
 from mock_server.server import LiveServer
+from mock_server.store import S3_PARAMS
 
 TIMED = Progression("time", init=1, running=3)
 FORMATS: tuple[str, ...] = tuple(
     next(p for p in load_contract()["uploadCredential"].query if p["name"] == "format")["schema"]["enum"]
 )
-S3_QUERY = {
-    "X-Amz-Algorithm",
-    "X-Amz-Credential",
-    "X-Amz-Date",
-    "X-Amz-Expires",
-    "X-Amz-SignedHeaders",
-    "X-Amz-Signature",
-}
 # Bytes of another format than the one declared, per media kind the declared format belongs to.
 FOREIGN_BYTES = {"image": sample("wav"), "video": sample("png"), "audio": sample("png"), "media": sample("mp3")}
 DECLARED = {"image": "png", "video": "mp4", "audio": "wav", "media": "png"}
 WRONG_KIND = {"image": "audio", "video": "image", "audio": "image", "media": "audio"}
-
-
-def assert_error(envelope: Mapping[str, Any], code: str, *words: str) -> None:
-    """The envelope is error ``code`` with a null result and a message containing every word."""
-    assert (envelope["code"], envelope["result"]) == (code, None), envelope
-    for word in words:
-        assert word in envelope["message"], (word, envelope)
 
 
 def s3_error(response: httpx.Response | requests.Response) -> dict[str, str]:
@@ -98,7 +85,7 @@ async def test_every_documented_format_gets_a_presigned_url_on_the_fake(
     assert f"{url.scheme}://{url.netloc}" == BASE_URL and url.path.startswith("/_objects/uploads/")
     assert url.path.endswith(f"/{issued['fileId']}.{fmt}")
     signed = parse_qs(url.query)
-    assert set(signed) == S3_QUERY
+    assert set(signed) == set(S3_PARAMS)
     assert signed["X-Amz-Expires"] == [str(mock.config.upload_url_seconds)]
     assert len(signed["X-Amz-Signature"][0]) == 64 and set(signed["X-Amz-Signature"][0]) <= set("0123456789abcdef")
     expire = datetime.strptime(issued["expireTime"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
@@ -264,13 +251,9 @@ async def test_directory_mode_end_to_end(contract: Contract, tmp_path: Path) -> 
         await put(client, issued["uploadUrl"], data)
         assert (tmp_path / key_of(issued["uploadUrl"])).read_bytes() == data
         assert ok(await check(client, issued["fileId"])) is True
-        task_id = await submit(
-            client,
-            "commonImage2VideoSubmit",
-            {"imageFileId": issued["fileId"], "duration": 5, "mode": "lite", "generatingCount": 1},
-        )
-        mock.advance(5)
-        video_url = ok(await query(client, "commonImage2VideoQuery", task_id))["videos"][0]["originVideo"]["filePath"]
+        body = {"imageFileId": issued["fileId"], "duration": 5, "mode": "lite", "generatingCount": 1}
+        _, result = await finished_task(client, mock, "commonImage2VideoSubmit", body)
+        video_url = result["videos"][0]["originVideo"]["filePath"]
         async with httpx.AsyncClient(transport=transport) as bare:  # no auth, no Topview headers
             downloaded = await bare.get(video_url)
         assert downloaded.status_code == 200
@@ -370,11 +353,9 @@ async def replaced_image(client: httpx.AsyncClient, mock: TopviewMock) -> str:
     """A PA v2 replace imageId of the account (the one required reference checked before a file)."""
     image = await upload_image(client)
     product_avatar = mock.catalogues.items["productAvatars"][0]["avatarId"]
-    task_id = await submit(
-        client, "paV2ReplaceSubmit", {"productImageWithoutBackgroundFileId": image, "avatarId": product_avatar}
-    )
-    mock.advance(5)
-    return str(ok(await query(client, "paV2ReplaceQuery", task_id))["replaceProductResult"][0]["imageId"])
+    body = {"productImageWithoutBackgroundFileId": image, "avatarId": product_avatar}
+    _, result = await finished_task(client, mock, "paV2ReplaceSubmit", body)
+    return str(result["replaceProductResult"][0]["imageId"])
 
 
 @pytest.mark.anyio

@@ -10,7 +10,17 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import OTHER_UID, UID, finished_task, materials, ok, upload_audio, upload_image, upload_video, valid_op
+from topview_calls import (
+    OTHER_UID,
+    UID,
+    finished_task,
+    materials,
+    ok,
+    upload_audio,
+    upload_image,
+    upload_video,
+    valid_op,
+)
 
 from mock_server import TopviewMock
 
@@ -243,8 +253,9 @@ async def test_photo_avatar_templates_filter_by_category(client: httpx.AsyncClie
     categories = ok(await valid_op(client, "photoAvatarCategoryList"))["data"]
     first, second = categories[0]["categoryId"], categories[1]["categoryId"]
     for wanted in ([first], [first, second]):
-        page = ok(await valid_op(client, "photoAvatarTemplateList",
-                                 params={"categories": ",".join(wanted), "pageSize": 100}))
+        page = ok(
+            await valid_op(client, "photoAvatarTemplateList", params={"categories": ",".join(wanted), "pageSize": 100})
+        )
         assert page["total"] > 0
         assert page["total"] == len(page["data"])
         assert all(set(item["categoryIds"]) & set(wanted) for item in page["data"])

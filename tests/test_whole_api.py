@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import (
+from topview_calls import (
     OTHER_UID,
     UID,
     Materials,
@@ -36,6 +36,11 @@ from mock_server.media import probe, sample
 FAIL_MESSAGE = "GPU melted"
 # The shipped sample video lasts 1.128 s; per-second billing rounds it up.
 SAMPLE_VIDEO_SECONDS = math.ceil(probe(sample("mp4")).duration_seconds)  # type: ignore[union-attr]
+
+
+# Result fields of every generated video and image.
+VIDEO_OUTPUTS = ("videos[].filePath", "videos[].coverPath", "videos[].width", "videos[].height", "videos[].duration")
+IMAGE_OUTPUTS = ("images[].filePath", "images[].fileId", "images[].width", "images[].height")
 
 
 @dataclass
@@ -117,6 +122,11 @@ def _const(body: Callable[[Ctx], dict[str, Any]]) -> Body:
         return body(c)
 
     return build
+
+
+def _board(**fields: Any) -> Body:
+    """A fixed body filed on the account's board."""
+    return _const(lambda c: {**fields, "boardId": c.board})
 
 
 async def _pa_v1_image2video(c: Ctx) -> dict[str, Any]:
@@ -265,12 +275,12 @@ RECIPES: dict[str, Recipe] = {
                 "generatingCount": 2,
             }
         ),
-        ("images[].filePath", "images[].fileId", "images[].width", "images[].height"),
+        IMAGE_OUTPUTS,
         counts={"images": 2},
     ),
     "anyshoot_v3": Recipe(
         _const(lambda c: {"productImageFileId": c.m.image, "templateImageFileId": c.m.image2, "generatingCount": 2}),
-        ("images[].filePath", "images[].fileId", "images[].width", "images[].height"),
+        IMAGE_OUTPUTS,
         counts={"images": 2},
     ),
     # v1 mode pro is the catalogue's "Topview Pro": 0.2 credits/s × 5 s.
@@ -298,41 +308,22 @@ RECIPES: dict[str, Recipe] = {
                 "boardId": c.board,
             }
         ),
-        (
-            "videos[].filePath",
-            "videos[].coverPath",
-            "videos[].width",
-            "videos[].height",
-            "videos[].duration",
-            "videos[].fileId",
-            "costCredit",
-        ),
+        (*VIDEO_OUTPUTS, "videos[].fileId", "costCredit"),
         cost=0.6,
         check=_durations(5),
     ),
     # Kling V3, 1080p, sound on: 1.0 credits/s × 5 s × 2 videos.
     "text2video": Recipe(
-        _const(
-            lambda c: {
-                "model": "kling-v3",
-                "prompt": "A dog on a beach.",
-                "aspectRatio": "16:9",
-                "resolution": 1080,
-                "duration": 5,
-                "sound": "on",
-                "generatingCount": 2,
-                "boardId": c.board,
-            }
+        _board(
+            model="kling-v3",
+            prompt="A dog on a beach.",
+            aspectRatio="16:9",
+            resolution=1080,
+            duration=5,
+            sound="on",
+            generatingCount=2,
         ),
-        (
-            "videos[].filePath",
-            "videos[].coverPath",
-            "videos[].width",
-            "videos[].height",
-            "videos[].duration",
-            "videos[].fileId",
-            "costCredit",
-        ),
+        (*VIDEO_OUTPUTS, "videos[].fileId", "costCredit"),
         cost=10.0,
         check=_sizes(1920, 1080),
         counts={"videos": 2},
@@ -350,30 +341,14 @@ RECIPES: dict[str, Recipe] = {
                 "boardId": c.board,
             }
         ),
-        (
-            "videos[].filePath",
-            "videos[].coverPath",
-            "videos[].width",
-            "videos[].height",
-            "videos[].duration",
-            "costCredit",
-        ),
+        (*VIDEO_OUTPUTS, "costCredit"),
         cost=5.0,
         check=_sizes(720, 1280),
     ),
     # Nano Banana 2 at 2K: 0.6 credits × 2 images.
     "text2image": Recipe(
-        _const(
-            lambda c: {
-                "model": "Nano Banana 2",
-                "prompt": "A cup on marble.",
-                "aspectRatio": "1:1",
-                "resolution": "2K",
-                "generateCount": 2,
-                "boardId": c.board,
-            }
-        ),
-        ("images[].filePath", "images[].fileId", "images[].width", "images[].height", "costCredit"),
+        _board(model="Nano Banana 2", prompt="A cup on marble.", aspectRatio="1:1", resolution="2K", generateCount=2),
+        (*IMAGE_OUTPUTS, "costCredit"),
         cost=1.2,
         counts={"images": 2},
     ),
@@ -389,23 +364,16 @@ RECIPES: dict[str, Recipe] = {
                 "boardId": c.board,
             }
         ),
-        ("images[].filePath", "images[].fileId", "images[].width", "images[].height", "costCredit"),
+        (*IMAGE_OUTPUTS, "costCredit"),
         cost=0.15,
         counts={"images": 1},
     ),
     "storyboard": Recipe(
-        _const(
-            lambda c: {
-                "story": "A girl finds a puppy.",
-                "model": "Nano Banana 2",
-                "resolution": "2K",
-                "boardId": c.board,
-            }
-        ),
+        _board(story="A girl finds a puppy.", model="Nano Banana 2", resolution="2K"),
         ("images[].filePath", "images[].width", "images[].height", "costCredit"),
     ),
     "ai_music": Recipe(
-        _const(lambda c: {"model": "Topview Music", "instrumental": True, "styles": "lo-fi piano", "boardId": c.board}),
+        _board(model="Topview Music", instrumental=True, styles="lo-fi piano"),
         ("outputs[].url", "outputs[].fileId", "costCredit"),
     ),
     "video2aiavatar": Recipe(

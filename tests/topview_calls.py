@@ -54,6 +54,13 @@ def ok(envelope: Mapping[str, Any]) -> Any:
     return envelope["result"]
 
 
+def assert_error(envelope: Mapping[str, Any], code: str, *words: str) -> None:
+    """The envelope is error ``code`` with a null result and a message containing every word."""
+    assert (envelope["code"], envelope["result"]) == (code, None), envelope
+    for word in words:
+        assert word in envelope["message"], (word, envelope)
+
+
 def png(width: int = 64, height: int = 64) -> bytes:
     """A PNG of the given size, made with Pillow."""
     out = io.BytesIO()
@@ -226,3 +233,10 @@ async def finished_task(
     result: dict[str, Any] = ok(await query(client, mock.table.by_submit[operation_id].query, task_id, uid=uid))
     assert result.get("status", result.get("taskStatus")) == "success", result
     return task_id, result
+
+
+async def anyshoot_image(client: httpx.AsyncClient, mock: TopviewMock, m: Materials, *, uid: str = UID) -> str:
+    """The fileId of an image a finished AnyShoot task generated from ``m`` for account ``uid``."""
+    body = {"productImageFileId": m.image, "templateId": m.template, "templateMaskFileId": m.mask, "mode": "pro"}
+    _, result = await finished_task(client, mock, "anyshootSubmit", body, uid=uid)
+    return str(result["images"][0]["fileId"])

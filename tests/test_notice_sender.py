@@ -1,0 +1,69 @@
+"""One callback attempt over HTTP, against an in-process transport: what is sent and how the reply is judged."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from mock_server.notice_records import NoticeDelivery
+from mock_server.notice_sender import READ_LIMIT, NoticeSender
+
+pytestmark = pytest.mark.anyio
+
+UID = "uid-alice"
+BODY = {"uuid": "a" * 32, "bizType": "SCRAPER", "taskId": "b" * 32, "status": "success", "errorMsg": "", "result": "{}"}
+ACK = {"code": "200", "message": "Success", "result": {"uuid": "a" * 32, "topviewUid": UID, "result": "success"}}
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """The sender binds its client to an asyncio loop."""
+    return "asyncio"
+
+
+def delivery() -> NoticeDelivery:
+    """A delivery of ``BODY`` to a receiver that the transport stands in for."""
+    return NoticeDelivery(id="d1", uid=UID, url="http://127.0.0.1:9/notice", body=dict(BODY), created_at=0.0)
+
+
+async def test_the_notice_is_posted_as_compact_json_with_the_account_header() -> None:
+    """One POST with Topview-Uid and a JSON body; the documented reply acknowledges it."""
+    seen: list[httpx.Request] = []
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=ACK)
+
+    sender = NoticeSender(httpx.MockTransport(reply))
+    status, text, problem = await sender.post(delivery(), 5)
+    await sender.aclose()
+    assert (status, problem) == (200, None) and json.loads(text) == ACK
+    (request,) = seen
+    assert request.method == "POST" and request.headers["Topview-Uid"] == UID
+    assert request.headers["Content-Type"] == "application/json"
+    assert request.content == json.dumps(BODY, separators=(",", ":")).encode()
+
+
+async def test_a_non_2xx_status_is_the_problem() -> None:
+    """Any status outside 2xx fails the attempt, whatever the body says."""
+    sender = NoticeSender(httpx.MockTransport(lambda request: httpx.Response(503, json=ACK)))
+    assert (await sender.post(delivery(), 5))[::2] == (503, "HTTP 503")
+
+
+async def test_a_huge_reply_is_read_only_up_to_the_limit() -> None:
+    """Only READ_LIMIT bytes are read, so a reply that never ends cannot hold the attempt."""
+    sender = NoticeSender(httpx.MockTransport(lambda request: httpx.Response(200, content=b"x" * (3 * READ_LIMIT))))
+    status, text, problem = await sender.post(delivery(), 5)
+    assert (status, len(text), problem) == (200, READ_LIMIT, "acknowledgement is not JSON")
+
+
+async def test_a_refused_connection_names_the_error() -> None:
+    """Transport errors become the attempt's problem instead of escaping."""
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    sender = NoticeSender(httpx.MockTransport(refuse))
+    assert await sender.post(delivery(), 5) == (None, "", "ConnectError: connection refused")
