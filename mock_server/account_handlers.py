@@ -90,7 +90,7 @@ async def credit_detail(mock: TopviewMock, call: Call) -> dict[str, Any]:
     return {
         "uid": call.uid,
         "remainCredit": round(ledger.balance, 3),
-        "expiredTime": iso(mock.clock.now() + 365 * 86_400),
+        "expiredTime": iso(mock.clock.start + 365 * 86_400),  # the plan runs a year from the start of time
         "apiKeyMap": {"apiKey": call.api_key},
     }
 

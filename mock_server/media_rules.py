@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .catalogue_rules import model_code
 from .errors import bad_value
 from .rules import NamedCheck
 from .state import Tenant
@@ -69,7 +70,25 @@ def mask_points(rule: Mapping[str, Any], body: Mapping[str, Any], tenant: Tenant
             raise bad_value(f"{label}.modifyPoints", "and protectPoints cannot both be empty")
 
 
+def model_name(rule: Mapping[str, Any], body: Mapping[str, Any], tenant: Tenant) -> None:
+    """A listed model by display name or code, in any case ("case-insensitive; model code also accepted").
+
+    The value is normalised to the display name, like scalar coercion, so later rules can name models.
+    """
+    field, models = rule["field"], rule["models"]
+    value = body.get(field)
+    if not isinstance(value, str) or is_empty(value):
+        return  # absence is the schema's business
+    wanted = value.strip().lower()
+    for name in models:
+        if wanted in (name.lower(), model_code(name)):
+            body[field] = name  # type: ignore[index]
+            return
+    raise bad_value(field, f"{value} is not supported here; supported models: {', '.join(models)}")
+
+
 NAMED_CHECKS: dict[str, NamedCheck] = {
+    "modelName": model_name,
     "faceNeedsAvatar2": face_needs_avatar2,
     "maskPoints": mask_points,
     "sameImageSize": same_image_size,

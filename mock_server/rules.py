@@ -28,6 +28,7 @@ RULE_KEYS = frozenset(
         "field",
         "by",
         "limits",
+        "models",
     }
 )
 

@@ -143,3 +143,12 @@ async def test_concurrency_limit_over_control(client: httpx.AsyncClient, mock: T
     for body in ({}, {"maxUnfinished": 0}, {"maxUnfinished": 1.5}):
         bad = await client.put("/_mock/concurrency", json=body)
         assert bad.status_code == 400 and "maxUnfinished" in bad.json()["error"]
+
+
+@pytest.mark.anyio
+async def test_the_credit_expiry_does_not_move_with_the_clock(client: httpx.AsyncClient, mock: TopviewMock) -> None:
+    """expiredTime is a fixed date (a year after the fake's time starts), not "a year from now"."""
+    first = ok((await client.get("/user/credit/detail", headers=headers())).json())["expiredTime"]
+    mock.advance(90 * 86_400)
+    later = ok((await client.get("/user/credit/detail", headers=headers())).json())["expiredTime"]
+    assert first == later == "2027-01-01T00:00:00Z"

@@ -328,3 +328,37 @@ async def test_cost_is_the_catalogue_estimate(
     after = ok(await valid_op(client, "userCreditDetail"))["remainCredit"]
     assert float(result["costCredit"]) == pytest.approx(cost)
     assert before - after == pytest.approx(cost)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("operation_id", "body", "spellings"),
+    [
+        (
+            "storyboardSubmit",
+            {"story": "A fox finds a hat.", "resolution": "2K"},
+            ["Nano Banana 2", "nano-banana-2", "NANO BANANA 2", " nano banana 2 "],
+        ),
+        ("aiMusicSubmit", {"styles": "lofi, rainy night"}, ["Topview Music", "topview-music", "topview music"]),
+    ],
+)
+async def test_fixed_model_lists_take_display_names_and_codes_in_any_case(
+    client: httpx.AsyncClient, mock: TopviewMock, operation_id: str, body: dict[str, Any], spellings: list[str]
+) -> None:
+    """Storyboard and AI music document their models as case-insensitive, codes accepted."""
+    for spelling in spellings:
+        envelope = await valid_op(client, operation_id, body={**body, "model": spelling})
+        assert envelope["code"] == "200", (spelling, envelope)
+    refused = await valid_op(client, operation_id, body={**body, "model": "midjourney-7"})
+    assert refused["code"] == "4000"
+    assert refused["message"].startswith("model midjourney-7 is not supported here")
+
+
+@pytest.mark.anyio
+async def test_rules_about_a_model_apply_to_its_code_too(client: httpx.AsyncClient, mock: TopviewMock) -> None:
+    """512p is only for Nano Banana 2: the code of another model is held to its display name's rule."""
+    story = {"story": "A fox finds a hat.", "resolution": "512p"}
+    assert ok(await valid_op(client, "storyboardSubmit", body={**story, "model": "nano-banana-2"}))
+    refused = await valid_op(client, "storyboardSubmit", body={**story, "model": "gpt-image-2"})
+    assert refused["code"] == "4000"
+    assert refused["message"].startswith("resolution must be one of 1K, 2K, 4K when model is GPT Image 2")
