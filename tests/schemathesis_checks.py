@@ -226,13 +226,13 @@ def _types(schema: Mapping[str, Any]) -> list[str]:
     return [types] if isinstance(types, str) else list(types or [])
 
 
-def _flatten(schema: Mapping[str, Any]) -> dict[str, Any]:
+def flatten(schema: Mapping[str, Any]) -> dict[str, Any]:
     """``allOf`` parts merged into one schema (the contract only uses it to extend objects)."""
     if "allOf" not in schema:
         return dict(schema)
     merged: dict[str, Any] = {k: v for k, v in schema.items() if k != "allOf"}
     for part in schema["allOf"]:
-        for key, value in _flatten(part).items():
+        for key, value in flatten(part).items():
             if key == "properties":
                 merged["properties"] = {**merged.get("properties", {}), **value}
             elif key == "required":
@@ -265,7 +265,7 @@ def _has_type(value: Any, types: list[str]) -> bool:
 def normalise(schema: Mapping[str, Any], value: Any) -> Any:
     """``value`` as the backend reads it: scalars coerced, empty required fields dropped."""
     if "allOf" in schema:
-        schema = _flatten(schema)
+        schema = flatten(schema)
     if "anyOf" in schema or "oneOf" in schema:
         for alternative in schema.get("anyOf", schema.get("oneOf")):
             candidate = normalise(alternative, value)

@@ -25,7 +25,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from schemathesis_checks import OperationContract, coerce_scalar
+from schemathesis_checks import OperationContract, coerce_scalar, flatten
 from starlette.applications import Starlette
 
 from mock_server import MockConfig, create_app
@@ -76,20 +76,6 @@ class Site:
         for step in self.path:
             out += "[0]" if step == "[]" else (f".{step}" if out else step)
         return out
-
-
-def flatten(schema: Mapping[str, Any]) -> dict[str, Any]:
-    """``allOf`` parts merged (the contract only uses it to extend objects)."""
-    merged: dict[str, Any] = {k: v for k, v in schema.items() if k != "allOf"}
-    for part in schema.get("allOf", ()):
-        for key, value in flatten(part).items():
-            if key == "properties":
-                merged["properties"] = {**merged.get("properties", {}), **value}
-            elif key == "required":
-                merged["required"] = [*merged.get("required", []), *value]
-            else:
-                merged.setdefault(key, value)
-    return merged
 
 
 def body_sites(schema: Mapping[str, Any], path: Path = ()) -> Iterator[Site]:
