@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .account_handlers import receive_upload
+from .buckets import StoredObject
 from .call import Call
 from .catalogue_rules import ModelCatalogue
 from .catalogues import Catalogues
@@ -68,6 +69,8 @@ class TopviewMock:
         self.faults = Faults(config.seed)
         self.journal = Journal(self.clock, config.journal_size)
         self._signed_urls: dict[tuple[str, str, bool, int], str] = {}  # see url_for
+        self._media: dict[str, Media] = {}  # result media handed out, by object key
+        self.store.fallback = self._materialise
         self.engine.on_finish(self._finished)
         for operation in self.contract:
             validate_rules(operation, NAMED_CHECKS)
@@ -176,11 +179,18 @@ class TopviewMock:
             if signed is None:
                 if len(self._signed_urls) >= 4096:
                     self._signed_urls.clear()
-                self.store.ensure_sample(media.key, media.format)
+                self._media.setdefault(media.key, media)  # made on first download (_materialise)
                 signed = self._signed_urls[cache_key] = self.store.presign_get(base_url, media.key, seconds, cdn=cdn)
             return signed
 
         return url
+
+    def _materialise(self, key: str) -> StoredObject | None:
+        """A valid file for result media handed out under ``key`` (images at their reported size)."""
+        media = self._media.get(key)
+        if media is None:
+            return None
+        return self.store.ensure_sample(key, media.format, width=media.width, height=media.height)
 
     # -- control API -------------------------------------------------------------------------------------
 
@@ -298,6 +308,7 @@ class TopviewMock:
             self.clock.reset()
             self.store.reset()
             self._signed_urls.clear()
+            self._media.clear()
             self.notices.reset()
             self.notices.policy = self.config.notice_policy
             self.faults.reset()

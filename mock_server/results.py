@@ -28,6 +28,8 @@ ASPECT_SIZES = {
     "3:2": (1536, 1024),
 }
 
+IMAGE_RESOLUTIONS = {"512p": 512, "1K": 1024, "2K": 2048, "4K": 4096}
+
 
 @dataclass(frozen=True, slots=True)
 class Media:
@@ -36,6 +38,8 @@ class Media:
     key: str
     kind: str  # video | image | audio
     format: str  # mp4 | jpg | png | mp3 | wav
+    width: int | None = None  # images are served at the size their result reports
+    height: int | None = None
 
 
 def render(value: Any, url_for: Callable[[Media], str]) -> Any:
@@ -92,10 +96,13 @@ class Filler:
         params = self.task.params
         width, height = ASPECT_SIZES.get(str(params.get("aspectRatio")), (1080, 1920))
         resolution = params.get("resolution")
-        if isinstance(resolution, int) and resolution > 0:
+        if isinstance(resolution, int) and resolution > 0:  # video: the short side, in pixels
             scale = resolution / min(width, height)
-            width, height = round(width * scale), round(height * scale)
-        return width, height
+        elif resolution in IMAGE_RESOLUTIONS:  # image: 512p / 1K / 2K / 4K name the long side
+            scale = IMAGE_RESOLUTIONS[resolution] / max(width, height)
+        else:
+            return width, height
+        return round(width * scale), round(height * scale)
 
     def count(self, name: str) -> int:
         """How many items an output array holds: the requested count for outputs, else one."""
@@ -149,7 +156,10 @@ class Filler:
         media = media_kind(name, parent)
         if media is not None and kind == "string":
             self.media_count += 1
-            return Media(f"results/{task.task_id}/{self.media_count}.{media[1]}", *media)
+            key = f"results/{task.task_id}/{self.media_count}.{media[1]}"
+            if media[0] == "image":
+                return Media(key, *media, width=self.width, height=self.height)
+            return Media(key, *media)
         if lowered.endswith("fileid") and kind == "string":
             fmt = "mp4" if "video" in lowered else "mp3" if "audio" in lowered else "png"
             return self.register_file("video" if fmt == "mp4" else "audio" if fmt == "mp3" else "image", fmt)

@@ -49,7 +49,7 @@ UploadHook = Callable[[str, StoredObject], None]
 class ObjectStore:
     """A bucket with presigned URLs served by the fake's own routes; in memory or in a directory."""
 
-    __slots__ = ("_bucket", "_clock", "_requests", "_secret", "max_bytes", "on_upload")
+    __slots__ = ("_bucket", "_clock", "_requests", "_secret", "fallback", "max_bytes", "on_upload")
 
     def __init__(
         self,
@@ -64,6 +64,8 @@ class ObjectStore:
         self._secret = secret
         self.max_bytes = max_bytes
         self.on_upload = on_upload
+        # Called with a key nothing is stored under, when it is downloaded: may make the object then.
+        self.fallback: Callable[[str], StoredObject | None] | None = None
         self._bucket: Bucket = DirectoryBucket(directory) if directory else MemoryBucket()
         self._requests = 0
 
@@ -291,6 +293,8 @@ class ObjectStore:
     def _download(self, request: Request, key: str, request_id: str | None) -> Response:
         """The object's bytes (or only its headers for HEAD)."""
         stored = self._bucket.get(key)
+        if stored is None and self.fallback is not None:
+            stored = self.fallback(key)  # result media are made when first downloaded
         if stored is None:
             raise StorageError(404, "NoSuchKey", "The specified key does not exist.")
         headers = {

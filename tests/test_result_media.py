@@ -275,3 +275,35 @@ async def test_result_urls_in_callbacks_are_served_by_the_fake(
         assert url.startswith(f"{BASE_URL}/_objects/"), url
         assert_decodes_as_promised(url, await bare.get(url))
     await mock.notices.aclose()
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("aspect", "size"), [("16:9", (1920, 1080)), ("9:16", (1080, 1920)), ("1:1", (1080, 1080))])
+async def test_result_images_have_the_size_their_result_reports(
+    client: httpx.AsyncClient, bare: httpx.AsyncClient, mock: TopviewMock, aspect: str, size: tuple[int, int]
+) -> None:
+    """A generated image decodes at the width and height its images[] item states."""
+    body = {"model": "Nano Banana", "prompt": "A red mug on a desk", "aspectRatio": aspect, "generateCount": 2}
+    task_id = await submit(client, "text2ImageSubmit", body)
+    mock.advance(10)
+    result = ok(await op(client, "text2ImageQuery", params={"taskId": task_id}))
+    assert len(result["images"]) == 2
+    for image in result["images"]:
+        assert (image["width"], image["height"]) == size
+        with Image.open(io.BytesIO((await bare.get(image["filePath"])).content)) as decoded:
+            assert decoded.size == size
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("resolution", "size"), [("1K", (1024, 576)), ("2K", (2048, 1152))])
+async def test_image_resolution_names_the_long_side(
+    client: httpx.AsyncClient, bare: httpx.AsyncClient, mock: TopviewMock, resolution: str, size: tuple[int, int]
+) -> None:
+    """1K / 2K images come back with that long side, in the requested aspect ratio."""
+    body = {"model": "Nano Banana 2", "prompt": "A red mug", "aspectRatio": "16:9", "resolution": resolution}
+    task_id = await submit(client, "text2ImageSubmit", body)
+    mock.advance(10)
+    [image] = ok(await op(client, "text2ImageQuery", params={"taskId": task_id}))["images"]
+    assert (image["width"], image["height"]) == size
+    with Image.open(io.BytesIO((await bare.get(image["filePath"])).content)) as decoded:
+        assert decoded.size == size
