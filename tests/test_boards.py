@@ -157,6 +157,15 @@ async def test_duplicate_board_names_answer_4005(client: httpx.AsyncClient) -> N
 
 
 @pytest.mark.anyio
+async def test_board_names_are_kept_as_sent(client: httpx.AsyncClient) -> None:
+    """A blank name is a name (only "" is empty): kept as sent, and distinct from the trimmed one."""
+    blank = await create_board(client, "\r")
+    assert ok(await valid_op(client, "boardUpdate", body={"boardId": blank, "name": " Shoes "}))["name"] == " Shoes "
+    assert code_of(await valid_op(client, "boardCreate", body={"name": "Shoes"})) == "200"
+    assert code_of(await valid_op(client, "boardCreate", body={"name": ""})) == "4003"
+
+
+@pytest.mark.anyio
 async def test_deleting_a_board_removes_its_tasks(client: httpx.AsyncClient, mock: TopviewMock) -> None:
     """The tasks filed on a deleted board are gone: query, board task detail and downloads answer 4004."""
     board_id = await create_board(client, "Temporary")

@@ -4,6 +4,9 @@ Fixtures live in ``fixtures/<operationId>/<case>.json`` as
 ``{"operationId": ..., "request": {"query": {...}} | {"body": {...}}, "response": <envelope>}``;
 ``fixtures/callbacks/*.json`` hold outbound callbacks as ``{"request": {headers, body}, "reply": {...}}``.
 
+Response ``links`` (what stateful tests follow) must name existing operations, parameters and body fields,
+fed from fields the source's result has; every task submit links to its query.
+
 Schemas are validated with Draft 2020-12 (``jsonschema_rs``, an independent validator); ``$ref``s are
 inlined by the fake's own ``Contract.resolve`` (the contract has no recursive schemas).
 """
@@ -21,6 +24,7 @@ import pytest
 
 from mock_server.catalogue_rules import ModelCatalogue
 from mock_server.contract import Contract
+from mock_server.groups import BOARD_DOWNLOAD, M2V_EXPORT, Table, TaskKind
 from mock_server.media_rules import NAMED_CHECKS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +34,7 @@ FIXTURES = ROOT / "fixtures"
 CONTRACT = Contract.load(CONTRACTS / "topview.openapi.yaml")
 DOC: dict[str, Any] = dict(CONTRACT.document)
 CATALOGS = ModelCatalogue(CONTRACTS / "catalogs.yaml").tables
+TABLE = Table(ModelCatalogue(CONTRACTS / "catalogs.yaml"))
 resolve = CONTRACT.resolve
 
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
@@ -363,6 +368,52 @@ def test_operation_structure(op_id: str) -> None:
     if example is not None:
         problems = errors(response_schema(op), example)
         assert not problems, f"{op_id} response example: {problems}"
+
+
+def links_of(op_id: str) -> dict[str, dict[str, Any]]:
+    """The links of an operation's 200 response, by name."""
+    links: dict[str, dict[str, Any]] = OPERATIONS[op_id][2]["responses"]["200"].get("links", {})
+    return links
+
+
+def property_at(schema: dict[str, Any], pointer: str) -> dict[str, Any] | None:
+    """The schema of the value at a JSON pointer into instances of ``schema`` (through allOf), or None."""
+    for name in pointer.split("/")[1:]:
+        parts = [schema, *schema.get("allOf", [])]
+        found = [part["properties"][name] for part in parts if name in part.get("properties", {})]
+        if not found:
+            return None
+        schema = found[0]
+    return schema
+
+
+@pytest.mark.parametrize("kind", [*TABLE.kinds, M2V_EXPORT, BOARD_DOWNLOAD], ids=lambda kind: kind.submit)
+def test_task_submit_links_to_its_query(kind: TaskKind) -> None:
+    """Stateful testing follows these links to query the task a submit created, by its real id."""
+    field = "downloadTaskId" if kind is BOARD_DOWNLOAD else "taskId"
+    expected = {"operationId": kind.query, "parameters": {field: f"$response.body#/result/{field}"}}
+    assert expected in links_of(kind.submit).values(), f"{kind.submit} does not link to {kind.query}"
+
+
+@pytest.mark.parametrize("op_id", sorted(op_id for op_id in OPERATIONS if links_of(op_id)))
+def test_links_name_existing_operations_and_fields(op_id: str) -> None:
+    """Every link targets an operation by id, fills only parameters or body fields it has, from fields the
+    source's success result has (OpenAPI link objects; schemathesis merges ``requestBody`` into the body)."""
+    success = response_schema(OPERATIONS[op_id][2])["anyOf"][0]
+    for name, link in links_of(op_id).items():
+        assert set(link) <= {"operationId", "parameters", "requestBody", "description"}, (name, link)
+        assert link.get("parameters") or link.get("requestBody"), f"{op_id} link {name} carries nothing"
+        target = link["operationId"]
+        assert target in OPERATIONS, f"{op_id} link {name}: unknown operation {target}"
+        fields = body_schema(OPERATIONS[target][2]) or {}
+        unknown = set(link.get("parameters", {})) - set(query_params(OPERATIONS[target][2]))
+        unknown |= set(link.get("requestBody", {})) - set(fields.get("properties", {}))
+        assert not unknown, f"{op_id} link {name}: {target} has no {sorted(unknown)}"
+        for expression in [*link.get("parameters", {}).values(), *link.get("requestBody", {}).values()]:
+            source, _, pointer = str(expression).partition("#")
+            assert source == "$response.body", expression
+            value = property_at(success, pointer)
+            assert value is not None and "string" in json.dumps(value.get("type")), f"{op_id}: {expression}"
 
 
 @pytest.mark.parametrize("op_id", sorted(OPERATIONS))
