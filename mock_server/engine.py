@@ -11,7 +11,7 @@ from typing import Any
 from .clock import Clock
 from .errors import TopviewError
 from .state import CreditLog, State, Tenant
-from .tasks import TERMINAL, Outcome, Progression, Task
+from .tasks import Outcome, Progression, Task
 
 FinishListener = Callable[[Task], None]
 
@@ -173,10 +173,6 @@ class Engine:
     def forget(self) -> None:
         """Drop all scheduled work (after a full reset)."""
         self._due.clear()
-
-    def unfinished(self) -> list[Task]:
-        """Every task not yet success or fail, across accounts."""
-        return [t for tenant in self.state.tenants.values() for t in tenant.tasks.values() if t.status not in TERMINAL]
 
 
 def describe(task: Task) -> dict[str, Any]:

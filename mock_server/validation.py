@@ -332,7 +332,3 @@ def _array(schema: Mapping[str, Any], where: str) -> Check:
 
     return check
 
-
-def error_for_missing_body() -> TopviewError:
-    """A POST without a JSON object body."""
-    return TopviewError("4001", "request body must be a JSON object")
