@@ -331,4 +331,3 @@ def _array(schema: Mapping[str, Any], where: str) -> Check:
         return items
 
     return check
-
