@@ -14,6 +14,7 @@ from topview_calls import (
     anyshoot_image,
     check,
     credential,
+    finished_prerequisites,
     materials,
     ok,
     op,
@@ -41,17 +42,8 @@ def assert_not_found(envelope: dict[str, Any], field: str) -> None:
 async def bodies(client: httpx.AsyncClient, mock: TopviewMock) -> dict[str, dict[str, Any]]:
     """A valid body per foundation submit, with Alice's files (PA image2Video from Alice's finished replaces)."""
     m = await materials(client, mock)
-    v1 = await submit(
-        client,
-        "paV1ReplaceSubmit",
-        {"avatarId": m.product_avatar, "productImageFileId": m.image, "imageEditPrompt": "Hold the cup."},
-    )
-    v2 = await submit(
-        client, "paV2ReplaceSubmit", {"productImageWithoutBackgroundFileId": m.image, "templateImageFileId": m.image2}
-    )
-    mock.advance(4)
-    key = ok(await query(client, "paV1ReplaceQuery", v1))["productReplaceResult"][0]["key"]
-    image_id = ok(await query(client, "paV2ReplaceQuery", v2))["replaceProductResult"][0]["imageId"]
+    pre = await finished_prerequisites(client, mock, m)
+    key, image_id = pre["key"], pre["image_id"]
     return {
         "m2vSubmit": {"productLink": LINK},
         "videoAvatarSubmit": {

@@ -16,12 +16,12 @@ from topview_calls import (
     assert_error,
     assert_valid,
     credential,
+    finished_prerequisites,
     load_contract,
     materials,
     ok,
     op,
     png,
-    query,
     submit,
     upload,
     upload_audio,
@@ -98,23 +98,6 @@ def _required_query_cases() -> list[Any]:
         for p in load_contract()[operation_id].query
         if p.get("required")
     ]
-
-
-async def finished_prerequisites(client: httpx.AsyncClient, mock: TopviewMock, m: Materials) -> dict[str, str]:
-    """A finished m2v preview task, PA v1 replace key and PA v2 replace imageId of the account."""
-    m2v = await submit(client, "m2vSubmit", {"productLink": "https://shop.example.com/cup", "preview": True})
-    v1 = await submit(
-        client,
-        "paV1ReplaceSubmit",
-        {"avatarId": m.product_avatar, "productImageFileId": m.image, "imageEditPrompt": "hold the cup"},
-    )
-    v2 = await submit(
-        client, "paV2ReplaceSubmit", {"productImageWithoutBackgroundFileId": m.image, "avatarId": m.product_avatar}
-    )
-    mock.advance(4)
-    key = ok(await query(client, "paV1ReplaceQuery", v1))["productReplaceResult"][0]["key"]
-    image_id = ok(await query(client, "paV2ReplaceQuery", v2))["replaceProductResult"][0]["imageId"]
-    return {"m2v": m2v, "key": key, "image_id": image_id}
 
 
 async def valid_bodies(client: httpx.AsyncClient, mock: TopviewMock) -> tuple[Materials, dict[str, dict[str, Any]]]:

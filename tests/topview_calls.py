@@ -240,3 +240,20 @@ async def anyshoot_image(client: httpx.AsyncClient, mock: TopviewMock, m: Materi
     body = {"productImageFileId": m.image, "templateId": m.template, "templateMaskFileId": m.mask, "mode": "pro"}
     _, result = await finished_task(client, mock, "anyshootSubmit", body, uid=uid)
     return str(result["images"][0]["fileId"])
+
+
+async def finished_prerequisites(client: httpx.AsyncClient, mock: TopviewMock, m: Materials) -> dict[str, str]:
+    """A finished m2v preview task, PA v1 replace key and PA v2 replace imageId of the account."""
+    m2v = await submit(client, "m2vSubmit", {"productLink": "https://shop.example.com/cup", "preview": True})
+    v1 = await submit(
+        client,
+        "paV1ReplaceSubmit",
+        {"avatarId": m.product_avatar, "productImageFileId": m.image, "imageEditPrompt": "hold the cup"},
+    )
+    v2 = await submit(
+        client, "paV2ReplaceSubmit", {"productImageWithoutBackgroundFileId": m.image, "avatarId": m.product_avatar}
+    )
+    mock.advance(4)
+    key = ok(await query(client, "paV1ReplaceQuery", v1))["productReplaceResult"][0]["key"]
+    image_id = ok(await query(client, "paV2ReplaceQuery", v2))["replaceProductResult"][0]["imageId"]
+    return {"m2v": m2v, "key": key, "image_id": image_id}
