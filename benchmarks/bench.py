@@ -92,7 +92,7 @@ async def task_path(app: Any, finished: bool) -> str:
 
 def serve_child(kind: str, conn: multiprocessing.connection.Connection) -> None:
     """Child process: serve one app on a free port, tell the parent the port, run until terminated."""
-    from mock_server.server import Uvicorn, bind, serve
+    from mock_server.testing.server import Uvicorn, bind, serve
 
     sock = bind("127.0.0.1", 0)
     sock.listen(1024)  # connections wait in the backlog until uvicorn accepts them

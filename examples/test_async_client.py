@@ -8,7 +8,7 @@ from product_photo import product_photo
 from topview_client import Account, TopviewAPIError, TopviewClient
 
 from mock_server import Progression
-from mock_server.testing import FakeTopview
+from mock_server.testing.fake import FakeTopview
 
 pytestmark = pytest.mark.anyio
 

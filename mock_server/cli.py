@@ -17,13 +17,13 @@ from typing import Any
 
 import yaml
 
-from .app import create_app
+from .api.app import create_app
+from .callbacks.policy import DeliveryPolicy
 from .config import MockConfig
+from .engine.tasks import Progression
 from .mock import TopviewMock
-from .notice_policy import DeliveryPolicy
-from .server import bind, serve, url_of
-from .tasks import Progression
-from .testing import ErrorTrap
+from .testing.fake import ErrorTrap
+from .testing.server import bind, serve, url_of
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 _NOTICES = DeliveryPolicy()  # the callback defaults, shared with in-process fakes

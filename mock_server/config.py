@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .notice_policy import DeliveryPolicy
-from .tasks import Progression
+from .callbacks.policy import DeliveryPolicy
+from .engine.tasks import Progression
 
 
 @dataclass(frozen=True)

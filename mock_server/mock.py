@@ -8,23 +8,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .account_handlers import receive_upload
-from .buckets import StoredObject
-from .call import Call
-from .catalogue_rules import ModelCatalogue
-from .catalogues import Catalogues
-from .clock import Clock
-from .config import MockConfig
-from .contract import Contract
-from .engine import Engine, Policies, describe
-from .errors import TopviewError, bad_value
-from .faults import FaultRule, Faults, FaultSpec
-from .groups import Table, TaskKind
-from .handlers import query_result
-from .journal import Journal
-from .lookups import Lookups
-from .media_rules import NAMED_CHECKS
-from .notices import (
+from .api.account import receive_upload
+from .api.call import Call
+from .api.handlers import query_result
+from .callbacks.dispatcher import (
     DeliveryPolicy,
     DeliveryState,
     NoticeDelivery,
@@ -32,12 +19,25 @@ from .notices import (
     build_notice_body,
     check_notice_url,
 )
-from .outputs import generate
-from .results import Media, render
-from .rules import validate_rules
-from .state import State
-from .store import ObjectStore
-from .tasks import Outcome, Progression, Task
+from .config import MockConfig
+from .contract.catalogues import Catalogues
+from .contract.groups import Table, TaskKind
+from .contract.lookups import Lookups
+from .contract.media_rules import NAMED_CHECKS
+from .contract.models import ModelCatalogue
+from .contract.openapi import Contract
+from .contract.outputs import generate
+from .contract.results import Media, render
+from .contract.rules import validate_rules
+from .control.faults import FaultRule, Faults, FaultSpec
+from .control.journal import Journal
+from .engine.clock import Clock
+from .engine.errors import TopviewError, bad_value
+from .engine.lifecycle import Engine, Policies, describe
+from .engine.state import State
+from .engine.tasks import Outcome, Progression, Task
+from .storage.buckets import StoredObject
+from .storage.store import ObjectStore
 
 
 class TopviewMock:

@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 from topview_calls import BASE_URL, load_contract
 
 from mock_server import MockConfig, Progression, TopviewMock, create_app
-from mock_server.contract import Contract
+from mock_server.contract.openapi import Contract
 
 
 @pytest.fixture

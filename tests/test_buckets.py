@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mock_server.buckets import Bucket, DirectoryBucket, MemoryBucket, StorageError, StoredObject
+from mock_server.storage.buckets import Bucket, DirectoryBucket, MemoryBucket, StorageError, StoredObject
 
 OBJECT = StoredObject(b"bytes", "image/png", '"etag"', 5, 1_767_225_600.0)
 

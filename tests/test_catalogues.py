@@ -9,8 +9,8 @@ import pytest
 from topview_calls import BASE_URL, assert_valid, load_contract, ok, op
 
 from mock_server import MockConfig, TopviewMock, create_app
-from mock_server.catalogues import THAI_VOICE_IDS
-from mock_server.contract import Contract
+from mock_server.contract.catalogues import THAI_VOICE_IDS
+from mock_server.contract.openapi import Contract
 
 # paged list -> (id field, required parameters)
 PAGED: dict[str, tuple[str, dict[str, Any]]] = {

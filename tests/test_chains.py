@@ -24,7 +24,7 @@ from topview_calls import (
 )
 
 from mock_server import TopviewMock
-from mock_server.media import sample
+from mock_server.storage.media import sample
 
 LINK = "https://shop.example.com/cup"
 

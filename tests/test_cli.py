@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from mock_server.cli import main, mock_config, parser, settings
-from mock_server.tasks import Progression
+from mock_server.engine.tasks import Progression
 
 HEADERS = {"Topview-Uid": "uid-cli", "Authorization": "Bearer cli-key"}
 

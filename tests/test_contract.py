@@ -22,10 +22,10 @@ from typing import Any
 import jsonschema_rs
 import pytest
 
-from mock_server.catalogue_rules import ModelCatalogue
-from mock_server.contract import Contract
-from mock_server.groups import BOARD_DOWNLOAD, M2V_EXPORT, Table, TaskKind
-from mock_server.media_rules import NAMED_CHECKS
+from mock_server.contract.groups import BOARD_DOWNLOAD, M2V_EXPORT, Table, TaskKind
+from mock_server.contract.media_rules import NAMED_CHECKS
+from mock_server.contract.models import ModelCatalogue
+from mock_server.contract.openapi import Contract
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACTS = ROOT / "contracts"

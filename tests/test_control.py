@@ -9,7 +9,7 @@ import pytest
 from topview_calls import OTHER_UID, UID, headers, ok
 
 from mock_server import Outcome, Progression, TopviewMock
-from mock_server.clock import EPOCH
+from mock_server.engine.clock import EPOCH
 
 pytestmark = pytest.mark.anyio
 

@@ -9,7 +9,7 @@ import pytest
 from topview_calls import BASE_URL, UID, headers, ok
 
 from mock_server import MockConfig, Progression, TopviewMock, create_app
-from mock_server.contract import Contract
+from mock_server.contract.openapi import Contract
 
 pytestmark = pytest.mark.anyio
 

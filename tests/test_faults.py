@@ -12,9 +12,9 @@ from starlette.applications import Starlette
 from topview_calls import BASE_URL, UID, headers, ok
 
 from mock_server import MockConfig, TopviewMock, create_app
-from mock_server.contract import Contract
-from mock_server.errors import ERROR_CODES, MESSAGES
-from mock_server.faults import DroppedConnection, FaultSpec
+from mock_server.contract.openapi import Contract
+from mock_server.control.faults import DroppedConnection, FaultSpec
+from mock_server.engine.errors import ERROR_CODES, MESSAGES
 
 pytestmark = pytest.mark.anyio
 

@@ -28,7 +28,7 @@ from topview_calls import (
 )
 
 from mock_server import MockConfig, TopviewMock, create_app
-from mock_server.contract import Contract
+from mock_server.contract.openapi import Contract
 
 LINK = "https://shop.example.com/cup"
 

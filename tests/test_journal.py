@@ -7,8 +7,8 @@ import pytest
 from topview_calls import BASE_URL, OTHER_UID, UID, headers, ok
 
 from mock_server import MockConfig, TopviewMock, create_app
-from mock_server.clock import EPOCH
-from mock_server.contract import Contract
+from mock_server.contract.openapi import Contract
+from mock_server.engine.clock import EPOCH
 
 pytestmark = pytest.mark.anyio
 

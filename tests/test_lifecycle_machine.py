@@ -21,10 +21,10 @@ from starlette.applications import Starlette
 from topview_calls import BASE_URL, UID, headers, ok
 
 from mock_server import MockConfig, Progression, TopviewMock, create_app
-from mock_server.clock import EPOCH, Clock
-from mock_server.contract import Contract
-from mock_server.errors import ERROR_CODES
-from mock_server.tasks import TERMINAL, TRANSITIONS
+from mock_server.contract.openapi import Contract
+from mock_server.engine.clock import EPOCH, Clock
+from mock_server.engine.errors import ERROR_CODES
+from mock_server.engine.tasks import TERMINAL, TRANSITIONS
 
 SCRAPE = {"productLink": "https://shop.example.com/p/1"}
 M2V = {"productLink": "https://shop.example.com/p/1", "preview": False}

@@ -16,7 +16,7 @@ import pytest
 from topview_calls import Materials, materials, ok, op, query, submit
 
 from mock_server import TopviewMock
-from mock_server.groups import TaskKind
+from mock_server.contract.groups import TaskKind
 
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
 FAIL = {"X-Topview-Mock-Outcome": "fail; message=Face not detected"}

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from mock_server.media import (
+from mock_server.storage.media import (
     FORMAT_KINDS,
     MediaInfo,
     MediaKind,

@@ -7,8 +7,8 @@ import json
 import httpx
 import pytest
 
-from mock_server.notice_records import NoticeDelivery
-from mock_server.notice_sender import READ_LIMIT, NoticeSender
+from mock_server.callbacks.records import NoticeDelivery
+from mock_server.callbacks.sender import READ_LIMIT, NoticeSender
 
 pytestmark = pytest.mark.anyio
 

@@ -10,14 +10,14 @@ import httpx
 import pytest
 from receivers import Receiver, Reply, ack, acked_with, closed_port_url, plain_ok, serving, serving_in_thread, status
 
-from mock_server.clock import Clock
-from mock_server.notices import (
+from mock_server.callbacks.dispatcher import (
     DeliveryPolicy,
     NoticeDelivery,
     NoticeDispatcher,
     build_notice_body,
     check_notice_url,
 )
+from mock_server.engine.clock import Clock
 
 UID = "NsDAaOPF4jLu"
 NOTICE_UUID = "d7ab437f2aa24ed2846486a001376c3a"

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PROBE = """
 import json
 import mock_server
-from mock_server.resources import data_dir
+from mock_server.contract.resources import data_dir
 app = mock_server.create_app()
 print(json.dumps({
     "package": mock_server.__file__,

@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from mock_server import Outcome, Progression
-from mock_server.faults import FaultSpec
+from mock_server.control.faults import FaultSpec
 
 SUBMIT, QUERY = "/v1/scraper/task/submit", "/v1/scraper/task/query"
 PRODUCT = {"productLink": "https://shop.example.com/p/1"}

@@ -30,9 +30,9 @@ from topview_calls import (
 )
 
 from mock_server import MockConfig, Progression, TopviewMock
-from mock_server.media import MediaKind, probe
-from mock_server.notices import DeliveryPolicy
-from mock_server.store import S3_PARAMS
+from mock_server.callbacks.dispatcher import DeliveryPolicy
+from mock_server.storage.media import MediaKind, probe
+from mock_server.storage.store import S3_PARAMS
 
 CDN_QUERY = {"Expires", "Signature", "Key-Pair-Id"}
 # What a result URL's extension promises: Content-Type, the format probing finds, the media kind.

@@ -31,7 +31,7 @@ from topview_calls import (
 )
 
 from mock_server import TopviewMock
-from mock_server.catalogues import THAI_VOICE_IDS
+from mock_server.contract.catalogues import THAI_VOICE_IDS
 
 # The foundation operations that take a JSON body, each given a valid body by ``valid_bodies``.
 BODY_OPERATIONS = (

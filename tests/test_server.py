@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from mock_server import MockConfig, TopviewMock
-from mock_server.contract import Contract
-from mock_server.server import LiveServer
+from mock_server.contract.openapi import Contract
+from mock_server.testing.server import LiveServer
 
 PRODUCT = {"productLink": "https://shop.example.com/p/1"}
 

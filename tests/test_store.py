@@ -22,10 +22,10 @@ from hypothesis import strategies as st
 from PIL import Image
 from starlette.applications import Starlette
 
-from mock_server.buckets import InvalidKey, StoredObject, check_key
-from mock_server.clock import Clock
-from mock_server.media import sample
-from mock_server.store import DEFAULT_CONTENT_TYPE, ObjectStore
+from mock_server.engine.clock import Clock
+from mock_server.storage.buckets import InvalidKey, StoredObject, check_key
+from mock_server.storage.media import sample
+from mock_server.storage.store import DEFAULT_CONTENT_TYPE, ObjectStore
 
 BASE = "http://fake.test"
 SECRET = b"test-secret"

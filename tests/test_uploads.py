@@ -40,10 +40,10 @@ from topview_calls import (
 )
 
 from mock_server import MockConfig, Progression, TopviewMock, create_app
-from mock_server.contract import Annotation, Contract
-from mock_server.media import sample, silence
-from mock_server.server import LiveServer
-from mock_server.store import S3_PARAMS
+from mock_server.contract.openapi import Annotation, Contract
+from mock_server.storage.media import sample, silence
+from mock_server.storage.store import S3_PARAMS
+from mock_server.testing.server import LiveServer
 
 TIMED = Progression("time", init=1, running=3)
 FORMATS: tuple[str, ...] = tuple(

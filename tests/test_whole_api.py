@@ -29,9 +29,9 @@ from topview_calls import (
 )
 
 from mock_server import TopviewMock
-from mock_server.catalogue_rules import ModelCatalogue
-from mock_server.groups import Table
-from mock_server.media import probe, sample
+from mock_server.contract.groups import Table
+from mock_server.contract.models import ModelCatalogue
+from mock_server.storage.media import probe, sample
 
 FAIL_MESSAGE = "GPU melted"
 # The shipped sample video lasts 1.128 s; per-second billing rounds it up.

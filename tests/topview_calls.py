@@ -17,9 +17,9 @@ import jsonschema_rs
 from PIL import Image
 
 from mock_server import TopviewMock
-from mock_server.catalogues import THAI_VOICE_IDS
-from mock_server.contract import Contract
-from mock_server.media import sample
+from mock_server.contract.catalogues import THAI_VOICE_IDS
+from mock_server.contract.openapi import Contract
+from mock_server.storage.media import sample
 
 BASE_URL = "https://api.topview.ai"
 UID = "uid-alice"

@@ -8,8 +8,8 @@ from typing import Any
 
 from starlette.datastructures import Headers
 
-from .contract import Operation
-from .state import Tenant
+from ..contract.openapi import Operation
+from ..engine.state import Tenant
 
 
 @dataclass(slots=True)

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from ..contract.groups import M2V_EXPORT, CatalogueList, Filter
+from ..contract.results import skeleton
+from ..engine.errors import TopviewError, bad_value, not_found
+from ..engine.tasks import Task
 from .call import Call
-from .errors import TopviewError, bad_value, not_found
-from .groups import M2V_EXPORT, CatalogueList, Filter
-from .results import skeleton
-from .tasks import Task
 
 if TYPE_CHECKING:
-    from .mock import TopviewMock
+    from ..mock import TopviewMock
 
 Handler = Callable[["TopviewMock", Call], Awaitable[Any]]
 

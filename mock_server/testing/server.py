@@ -18,9 +18,9 @@ from typing import Any, TypeVar
 import uvicorn
 from starlette.types import ASGIApp
 
-from .config import MockConfig
-from .mock import TopviewMock
-from .testing import DEFAULT_API_KEY, DEFAULT_UID, ErrorTrap, TopviewControls
+from ..config import MockConfig
+from ..mock import TopviewMock
+from .fake import DEFAULT_API_KEY, DEFAULT_UID, ErrorTrap, TopviewControls
 
 T = TypeVar("T")
 TICK_SECONDS = 0.2
@@ -142,7 +142,7 @@ class LiveServer(TopviewControls):
         api_key: str = DEFAULT_API_KEY,
         log_level: str = "warning",
     ) -> None:
-        from .app import create_app
+        from ..api.app import create_app
 
         self.mock = mock
         self.uid = uid

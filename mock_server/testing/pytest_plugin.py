@@ -23,13 +23,13 @@ from typing import Any
 
 import pytest
 
-from .config import MockConfig
-from .contract import Contract
-from .faults import FaultSpec
-from .mock import TopviewMock
-from .notices import DeliveryPolicy
+from ..callbacks.dispatcher import DeliveryPolicy
+from ..config import MockConfig
+from ..contract.openapi import Contract
+from ..control.faults import FaultSpec
+from ..mock import TopviewMock
+from .fake import BASE_URL, DEFAULT_API_KEY, DEFAULT_UID, FakeTopview, TopviewControls, script_outcomes
 from .server import LiveServer
-from .testing import BASE_URL, DEFAULT_API_KEY, DEFAULT_UID, FakeTopview, TopviewControls, script_outcomes
 
 MARKER = "topview"
 CALL_FAILED = pytest.StashKey[bool]()

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Protocol
 
-from .contract import Annotation, Operation
-from .errors import TopviewError, bad_value, not_found
-from .state import FileRecord, Tenant
+from ..engine.errors import TopviewError, bad_value, not_found
+from ..engine.state import FileRecord, Tenant
+from .openapi import Annotation, Operation
 from .validation import ContractError, is_empty
 
 RULE_KEYS = frozenset(

@@ -6,16 +6,16 @@ import io
 import zipfile
 from typing import TYPE_CHECKING, Any
 
-from .account_handlers import iso
+from ..contract.groups import BOARD_DOWNLOAD
+from ..contract.results import Media, render
+from ..engine.errors import TopviewError, not_found
+from ..engine.state import Board, Tenant
+from ..engine.tasks import Outcome, Task
+from .account import iso
 from .call import Call
-from .errors import TopviewError, not_found
-from .groups import BOARD_DOWNLOAD
-from .results import Media, render
-from .state import Board, Tenant
-from .tasks import Outcome, Task
 
 if TYPE_CHECKING:
-    from .mock import TopviewMock
+    from ..mock import TopviewMock
 
 # -- boards ------------------------------------------------------------------------------------------
 

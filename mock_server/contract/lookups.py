@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ..engine.state import Tenant
 from .catalogues import Catalogues
-from .contract import Contract
-from .state import Tenant
+from .openapi import Contract
 from .validation import ContractError
 
 Finder = Callable[[Tenant, str], bool]

@@ -14,9 +14,9 @@ from typing import Any
 
 import yaml
 
-from .errors import TopviewError, bad_value
+from ..engine.errors import TopviewError, bad_value
+from ..engine.state import Tenant
 from .resources import data_dir
-from .state import Tenant
 from .validation import ContractError, is_empty
 
 Model = Mapping[str, Any]

@@ -11,13 +11,13 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .media import sample
+from ..engine.state import FileRecord, Tenant
+from ..engine.tasks import Task
+from ..storage.media import sample
 from .results import Filler, Media
-from .state import FileRecord, Tenant
-from .tasks import Task
 
 if TYPE_CHECKING:
-    from .mock import TopviewMock
+    from ..mock import TopviewMock
 
 Patch = Callable[["TopviewMock", Task, Tenant, dict[str, Any], Filler], None]
 

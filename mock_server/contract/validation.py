@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .errors import TopviewError, bad_type, bad_value, missing
+from ..engine.errors import TopviewError, bad_type, bad_value, missing
 
 Check = Callable[[Any, str], Any]
 

@@ -11,21 +11,19 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from . import account_handlers as account
-from . import board_handlers as boards
-from . import handlers
+from ..config import MockConfig
+from ..contract.media_rules import NAMED_CHECKS
+from ..contract.openapi import Operation
+from ..contract.results import render
+from ..contract.rules import check_annotations, check_rules
+from ..contract.validation import ContractError
+from ..control.faults import FaultReply
+from ..control.routes import control_routes
+from ..engine.errors import TopviewError, bad_type, envelope
+from ..mock import TopviewMock
+from . import account, boards, handlers
 from .call import Call
-from .config import MockConfig
-from .contract import Operation
-from .control import control_routes
-from .errors import TopviewError, bad_type, envelope
-from .faults import FaultReply
-from .media_rules import NAMED_CHECKS
-from .mock import TopviewMock
-from .results import render
 from .routing import ContractRouter
-from .rules import check_annotations, check_rules
-from .validation import ContractError
 
 Handler = Callable[[TopviewMock, Call], Awaitable[Any]]
 

@@ -6,8 +6,8 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .catalogue_rules import ModelCatalogue
-from .state import Tenant
+from ..engine.state import Tenant
+from .models import ModelCatalogue
 
 Params = Mapping[str, Any]
 Cost = Callable[[Params, Tenant], float]

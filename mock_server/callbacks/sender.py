@@ -11,7 +11,7 @@ import json
 
 import httpx
 
-from mock_server.notice_records import NoticeDelivery, acknowledgement_problem
+from .records import NoticeDelivery, acknowledgement_problem
 
 # Bytes of a reply read at most; a real acknowledgement is about 150 bytes.
 READ_LIMIT = 64 * 1024

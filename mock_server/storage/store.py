@@ -17,8 +17,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ..engine.clock import Clock
 from .buckets import Bucket, DirectoryBucket, MemoryBucket, StorageError, StoredObject, check_key
-from .clock import Clock
 from .media import mime_type, sample
 
 OBJECTS_PREFIX: Final = "/_objects/"

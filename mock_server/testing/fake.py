@@ -19,11 +19,11 @@ import httpx
 import respx
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .app import create_app
-from .engine import describe
-from .faults import DroppedConnection
-from .mock import TopviewMock
-from .tasks import Outcome
+from ..api.app import create_app
+from ..control.faults import DroppedConnection
+from ..engine.lifecycle import describe
+from ..engine.tasks import Outcome
+from ..mock import TopviewMock
 
 BASE_URL = "https://api.topview.ai"
 DEFAULT_UID = "uid-test"

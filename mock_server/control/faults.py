@@ -22,8 +22,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from .contract import Operation
-from .errors import ERROR_CODES, TopviewError
+from ..contract.openapi import Operation
+from ..engine.errors import ERROR_CODES, TopviewError
 
 CODE_HEADER = "x-topview-mock-code"
 Sleep = Callable[[float], Awaitable[None]]

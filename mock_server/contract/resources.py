@@ -11,7 +11,7 @@ def data_dir(name: str) -> Path:
     packaged = Path(str(resources.files("mock_server"))) / "_data" / name
     if packaged.is_dir():
         return packaged
-    checkout = Path(__file__).resolve().parent.parent / name
+    checkout = Path(__file__).resolve().parents[2] / name
     if checkout.is_dir():
         return checkout
     raise FileNotFoundError(f"topview-mock data directory {name!r} is missing from this installation")

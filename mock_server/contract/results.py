@@ -15,7 +15,7 @@ from typing import Any
 
 from faker import Faker
 
-from .tasks import Task
+from ..engine.tasks import Task
 
 ASPECT_SIZES = {
     "9:16": (1080, 1920),

@@ -14,8 +14,8 @@ from typing import Any
 
 from starlette.requests import Request
 
-from .clock import Clock
-from .contract import Operation
+from ..contract.openapi import Operation
+from ..engine.clock import Clock
 
 BODY_EXCERPT = 2000  # characters kept of a body that is not JSON
 

@@ -13,14 +13,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from . import control_schema as schema
-from .control_schema import ControlError
-from .engine import describe
-from .notice_records import DeliveryState, NoticeDelivery
-from .tasks import Outcome, Progression, Task
+from ..callbacks.records import DeliveryState, NoticeDelivery
+from ..engine.lifecycle import describe
+from ..engine.tasks import Outcome, Progression, Task
+from . import schema as schema
+from .schema import ControlError
 
 if TYPE_CHECKING:
-    from .mock import TopviewMock
+    from ..mock import TopviewMock
 
 PREFIX = "/_mock"
 Action = Callable[["TopviewMock", Request], Awaitable[Any]]

@@ -14,9 +14,9 @@ from typing import Any
 
 from starlette.requests import Request
 
+from ..callbacks.policy import DeliveryPolicy
+from ..engine.tasks import Outcome, Progression
 from .faults import FaultSpec
-from .notice_policy import DeliveryPolicy
-from .tasks import Outcome, Progression
 
 Body = Mapping[str, Any]
 

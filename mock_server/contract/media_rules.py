@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .catalogue_rules import model_code
-from .errors import bad_value
+from ..engine.errors import bad_value
+from ..engine.state import Tenant
+from .models import model_code
 from .rules import NamedCheck
-from .state import Tenant
 from .validation import is_empty
 
 

@@ -19,9 +19,9 @@ from collections.abc import Callable, Mapping
 
 import httpx
 
-from mock_server.clock import Clock
-from mock_server.notice_policy import DeliveryPolicy, check_notice_url
-from mock_server.notice_records import (
+from ..engine.clock import Clock
+from .policy import DeliveryPolicy, check_notice_url
+from .records import (
     NOTICE_FIELDS,
     Attempt,
     DeliveryState,
@@ -30,7 +30,7 @@ from mock_server.notice_records import (
     build_notice_body,
     encode_result,
 )
-from mock_server.notice_sender import NoticeSender
+from .sender import NoticeSender
 
 __all__ = [
     "Attempt",

@@ -11,11 +11,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..engine.state import Tenant
+from ..engine.tasks import Task
 from . import pricing
-from .catalogue_rules import ModelCatalogue
+from .models import ModelCatalogue
 from .pricing import Cost, fixed, per_count
-from .state import Tenant
-from .tasks import Task
 
 Params = Mapping[str, Any]
 

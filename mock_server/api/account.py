@@ -6,17 +6,17 @@ import hashlib
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from ..callbacks.dispatcher import check_notice_url
+from ..contract.results import Media
+from ..engine.errors import TopviewError, bad_value, not_found
+from ..engine.state import FileRecord
+from ..engine.tasks import Task
+from ..storage.media import matches, probe
 from .call import Call
-from .errors import TopviewError, bad_value, not_found
 from .handlers import own_task
-from .media import matches, probe
-from .notices import check_notice_url
-from .results import Media
-from .state import FileRecord
-from .tasks import Task
 
 if TYPE_CHECKING:
-    from .mock import TopviewMock
+    from ..mock import TopviewMock
 
 MAX_DISK_BYTES = 100 * 1024**3
 
