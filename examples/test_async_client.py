@@ -7,8 +7,7 @@ import pytest
 from product_photo import product_photo
 from topview_client import Account, TopviewAPIError, TopviewClient
 
-from mock_server import Progression
-from mock_server.testing.fake import FakeTopview
+from mock_server import FakeTopview, Progression
 
 pytestmark = pytest.mark.anyio
 

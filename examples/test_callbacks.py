@@ -6,8 +6,7 @@ import httpx
 import pytest
 from topview_client import Account, CallbackReceiver, SyncTopviewClient
 
-from mock_server.testing.fake import FakeTopview
-from mock_server.testing.server import LiveServer
+from mock_server import FakeTopview, LiveServer
 
 SUBMIT = "/v1/scraper/task/submit"
 

@@ -8,7 +8,7 @@ import sys
 
 import requests
 
-from mock_server.testing.server import LiveServer
+from mock_server import LiveServer
 
 SCRIPT = """
 import json, os, urllib.request

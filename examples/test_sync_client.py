@@ -7,7 +7,7 @@ import pytest
 from product_photo import product_photo
 from topview_client import Account, SyncTopviewClient
 
-from mock_server.testing.fake import FakeTopview
+from mock_server import FakeTopview
 
 
 @pytest.mark.parametrize("bound", [True, False], ids=["fixture-client", "plain-httpx"])

@@ -17,11 +17,10 @@ from typing import Any
 
 import yaml
 
-from .api.app import create_app
 from .callbacks.policy import DeliveryPolicy
 from .config import MockConfig
 from .engine.tasks import Progression
-from .mock import TopviewMock
+from .mock import TopviewMock, create_app
 from .testing.fake import ErrorTrap
 from .testing.server import bind, serve, url_of
 

@@ -20,8 +20,8 @@ from test_whole_api import RECIPES, context
 from topview_calls import BASE_URL, OTHER_UID, UID, headers, ok, op, query, valid_op
 
 from mock_server import MockConfig, Progression, TopviewMock, create_app
-from mock_server.callbacks.dispatcher import DeliveryPolicy
-from mock_server.callbacks.records import drop_nulls
+from mock_server.callbacks.payloads import drop_nulls
+from mock_server.callbacks.policy import DeliveryPolicy
 from mock_server.cli import main, mock_config, parser, settings
 from mock_server.contract.openapi import Contract
 

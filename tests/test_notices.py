@@ -10,13 +10,10 @@ import httpx
 import pytest
 from receivers import Receiver, Reply, ack, acked_with, closed_port_url, plain_ok, serving, serving_in_thread, status
 
-from mock_server.callbacks.dispatcher import (
-    DeliveryPolicy,
-    NoticeDelivery,
-    NoticeDispatcher,
-    build_notice_body,
-    check_notice_url,
-)
+from mock_server.callbacks.dispatcher import NoticeDispatcher
+from mock_server.callbacks.payloads import build_notice_body
+from mock_server.callbacks.policy import DeliveryPolicy, check_notice_url
+from mock_server.callbacks.records import NoticeDelivery
 from mock_server.engine.clock import Clock
 
 UID = "NsDAaOPF4jLu"

@@ -59,7 +59,7 @@ def test_every_control_route_is_documented() -> None:
 
 
 def test_every_testing_header_and_cli_option_is_documented() -> None:
-    sources = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "mock_server").glob("*.py"))
+    sources = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "mock_server").rglob("*.py"))
     headers = set(re.findall(r"x-topview-mock-[a-z-]+", sources, flags=re.I))
     assert headers
     for header in headers:

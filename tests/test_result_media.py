@@ -30,7 +30,7 @@ from topview_calls import (
 )
 
 from mock_server import MockConfig, Progression, TopviewMock
-from mock_server.callbacks.dispatcher import DeliveryPolicy
+from mock_server.callbacks.policy import DeliveryPolicy
 from mock_server.storage.media import MediaKind, probe
 from mock_server.storage.store import S3_PARAMS
 

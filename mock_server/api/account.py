@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..callbacks.dispatcher import check_notice_url
-from ..contract.results import Media
+from ..callbacks.policy import check_notice_url
 from ..engine.errors import TopviewError, bad_value, not_found
 from ..engine.state import FileRecord
 from ..engine.tasks import Task
-from ..storage.media import matches, probe
+from ..storage.links import Media
+from ..storage.uploads import upload_key
+from .backend import Backend
 from .call import Call
 from .handlers import own_task
-
-if TYPE_CHECKING:
-    from ..mock import TopviewMock
 
 MAX_DISK_BYTES = 100 * 1024**3
 
@@ -26,12 +23,11 @@ def iso(at: float) -> str:
     return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-async def upload_credential(mock: TopviewMock, call: Call) -> dict[str, Any]:
+async def upload_credential(mock: Backend, call: Call) -> dict[str, Any]:
     """Step 1 of an upload: a fileId and a presigned PUT URL on the fake's own object store."""
     fmt = call.query["format"]
     file_id = mock.state.ids.new()
-    # The uid is any header text ("a/b", "\\", ".."), so the object key names the account by a digest.
-    key = f"uploads/{account_folder(call.uid)}/{file_id}.{fmt}"
+    key = upload_key(call.uid, file_id, fmt)
     now = mock.clock.now()
     call.tenant.files[file_id] = FileRecord(file_id, call.uid, fmt, key, now)
     seconds = mock.config.upload_url_seconds
@@ -44,31 +40,7 @@ async def upload_credential(mock: TopviewMock, call: Call) -> dict[str, Any]:
     }
 
 
-def account_folder(uid: str) -> str:
-    """The object-key folder of an account's uploads: safe whatever characters the uid has."""
-    return hashlib.sha256(uid.encode()).hexdigest()[:32]
-
-
-def receive_upload(mock: TopviewMock, key: str, data: bytes) -> None:
-    """The store got bytes for ``key``: mark the file uploaded and read its media facts."""
-    parts = key.split("/")
-    if len(parts) != 3 or parts[0] != "uploads":
-        return
-    file_id = parts[2].split(".")[0]
-    records = (tenant.files.get(file_id) for tenant in mock.state.tenants.values())
-    record = next((r for r in records if r is not None and r.key == key), None)
-    if record is None:
-        return
-    info = probe(data)
-    record.uploaded = True
-    if info is not None and matches(record.format, info):
-        record.kind = str(info.kind)
-        record.width, record.height, record.duration = info.width, info.height, info.duration_seconds
-    else:
-        record.kind = "invalid"  # bytes that are not the declared format: check answers false
-
-
-async def upload_check(mock: TopviewMock, call: Call) -> bool:
+async def upload_check(mock: Backend, call: Call) -> bool:
     """Step 3: true once the bytes arrived and are really of the declared format."""
     record = call.tenant.files.get(call.query["fileId"])
     if record is None or record.key.startswith("results/"):
@@ -76,7 +48,7 @@ async def upload_check(mock: TopviewMock, call: Call) -> bool:
     return record.uploaded and record.kind not in (None, "invalid")
 
 
-async def notice_url_check(mock: TopviewMock, call: Call) -> bool:
+async def notice_url_check(mock: Backend, call: Call) -> bool:
     """Validate a callback URL as submits will (scheme, host, length, allowed host)."""
     problem = check_notice_url(call.body["noticeUrl"], mock.notices.policy)
     if problem is not None:
@@ -84,7 +56,7 @@ async def notice_url_check(mock: TopviewMock, call: Call) -> bool:
     return True
 
 
-async def credit_detail(mock: TopviewMock, call: Call) -> dict[str, Any]:
+async def credit_detail(mock: Backend, call: Call) -> dict[str, Any]:
     """The account's remaining credits."""
     ledger = call.tenant.ledger
     return {
@@ -95,7 +67,7 @@ async def credit_detail(mock: TopviewMock, call: Call) -> dict[str, Any]:
     }
 
 
-async def credit_logs(mock: TopviewMock, call: Call) -> dict[str, Any]:
+async def credit_logs(mock: Backend, call: Call) -> dict[str, Any]:
     """Every deduction and refund of the account, newest first, filtered and paged."""
     wanted = call.query.get("taskType")
     start, end = _when(call.query.get("startTime"), "startTime"), _when(call.query.get("endTime"), "endTime")
@@ -127,7 +99,7 @@ async def credit_logs(mock: TopviewMock, call: Call) -> dict[str, Any]:
 # -- disk space and deletions -----------------------------------------------------------------------
 
 
-async def m2v_task_list(mock: TopviewMock, call: Call) -> dict[str, Any]:
+async def m2v_task_list(mock: Backend, call: Call) -> dict[str, Any]:
     """The account's m2v tasks, newest first."""
     tasks = [t for t in reversed(call.tenant.tasks.values()) if t.kind == "m2v" and not t.deleted]
     items = [
@@ -145,11 +117,11 @@ async def m2v_task_list(mock: TopviewMock, call: Call) -> dict[str, Any]:
     return call.page(items)
 
 
-def _task_bytes(mock: TopviewMock, task: Task) -> int:
+def _task_bytes(mock: Backend, task: Task) -> int:
     return 3_145_728 if task.status == "success" else 0  # the fake's result videos: a nominal 3 MiB each
 
 
-async def m2v_task_delete(mock: TopviewMock, call: Call) -> dict[str, Any]:
+async def m2v_task_delete(mock: Backend, call: Call) -> dict[str, Any]:
     """Delete m2v tasks of the account; one object answers for all (documented shape)."""
     tasks = [own_task(call, task_id, ("m2v",)) for task_id in call.body["taskIds"]]
     freed = 0
@@ -164,7 +136,7 @@ async def m2v_task_delete(mock: TopviewMock, call: Call) -> dict[str, Any]:
     }
 
 
-async def user_space(mock: TopviewMock, call: Call) -> dict[str, Any]:
+async def user_space(mock: Backend, call: Call) -> dict[str, Any]:
     """Disk used by the account's uploads and results."""
     used = 0
     for record in call.tenant.files.values():
@@ -180,7 +152,7 @@ async def user_space(mock: TopviewMock, call: Call) -> dict[str, Any]:
     }
 
 
-async def photo_avatar_create(mock: TopviewMock, call: Call) -> str:
+async def photo_avatar_create(mock: Backend, call: Call) -> str:
     """A custom photo avatar from an uploaded portrait; the result is its new id."""
     avatar_id = mock.state.ids.new()
     call.tenant.photo_avatars[avatar_id] = {
@@ -195,7 +167,7 @@ async def photo_avatar_create(mock: TopviewMock, call: Call) -> str:
     return avatar_id
 
 
-async def photo_avatar_delete(mock: TopviewMock, call: Call) -> None:
+async def photo_avatar_delete(mock: Backend, call: Call) -> None:
     """Delete a custom photo avatar of the account (a public one answers 4006)."""
     avatar_id = call.query["aiAvatarId"]
     if call.tenant.photo_avatars.pop(avatar_id, None) is None and call.tenant.avatars.pop(avatar_id, None) is None:
@@ -204,7 +176,7 @@ async def photo_avatar_delete(mock: TopviewMock, call: Call) -> None:
         raise not_found("aiAvatarId", avatar_id)
 
 
-async def voice_clone_delete(mock: TopviewMock, call: Call) -> None:
+async def voice_clone_delete(mock: Backend, call: Call) -> None:
     """Delete a cloned voice of the account (a public voice answers 4006)."""
     voice_id = call.query["voiceId"]
     if call.tenant.voices.pop(voice_id, None) is None:

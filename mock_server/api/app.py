@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from starlette.applications import Starlette
@@ -11,21 +11,19 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from ..config import MockConfig
 from ..contract.media_rules import NAMED_CHECKS
 from ..contract.openapi import Operation
 from ..contract.results import render
 from ..contract.rules import check_annotations, check_rules
 from ..contract.validation import ContractError
 from ..control.faults import FaultReply
-from ..control.routes import control_routes
 from ..engine.errors import TopviewError, bad_type, envelope
-from ..mock import TopviewMock
 from . import account, boards, handlers
+from .backend import Backend
 from .call import Call
 from .routing import ContractRouter
 
-Handler = Callable[[TopviewMock, Call], Awaitable[Any]]
+Handler = Callable[[Backend, Call], Awaitable[Any]]
 
 # Endpoints whose behaviour is their own; every other operation is served through the group table.
 SPECIAL: dict[str, Handler] = {
@@ -56,7 +54,7 @@ SPECIAL: dict[str, Handler] = {
 }
 
 
-def handler_for(mock: TopviewMock, operation_id: str) -> Handler:
+def handler_for(mock: Backend, operation_id: str) -> Handler:
     """The handler serving ``operation_id``; an operation nobody serves is refused at start-up."""
     if operation_id in SPECIAL:
         return SPECIAL[operation_id]
@@ -69,9 +67,11 @@ def handler_for(mock: TopviewMock, operation_id: str) -> Handler:
     raise ContractError(f"no handler serves contract operation {operation_id}")
 
 
-def create_app(config: MockConfig | None = None, *, mock: TopviewMock | None = None) -> Starlette:
-    """A fake Topview app; its :class:`TopviewMock` is ``app.state.mock``."""
-    mock = mock or TopviewMock(config)
+def build_app(mock: Backend, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
+    """The Starlette app serving ``mock``: the contract's operations, the object store, then ``extra_routes``.
+
+    The app keeps its fake as ``app.state.mock``.
+    """
     routes: list[BaseRoute] = [
         Route(
             op.path, endpoint(mock, op, handler_for(mock, op.operation_id)), methods=[op.method], name=op.operation_id
@@ -79,7 +79,7 @@ def create_app(config: MockConfig | None = None, *, mock: TopviewMock | None = N
         for op in mock.contract
     ]
     routes += mock.store.routes()
-    routes += control_routes(mock)
+    routes += extra_routes
     app = Starlette(exception_handlers={404: not_found_route, 405: wrong_method})
     app.router = ContractRouter(routes)  # exact-path lookup for the contract's operations
     app.state.mock = mock
@@ -98,7 +98,7 @@ async def wrong_method(request: Request, exc: Exception) -> Response:
     )
 
 
-def endpoint(mock: TopviewMock, op: Operation, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+def endpoint(mock: Backend, op: Operation, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     """The request pipeline of one operation: auth, parse, validate, rules, handle, envelope."""
 
     async def serve(request: Request) -> Response:
@@ -122,7 +122,7 @@ def endpoint(mock: TopviewMock, op: Operation, handler: Handler) -> Callable[[Re
     return serve
 
 
-async def prepare(mock: TopviewMock, op: Operation, request: Request) -> Call:
+async def prepare(mock: Backend, op: Operation, request: Request) -> Call:
     """Authenticate and validate a request into a :class:`Call` (raising TopviewError otherwise)."""
     uid, api_key = authenticate(mock, request)
     query = op.query_check(dict(request.query_params), "")
@@ -139,7 +139,7 @@ async def prepare(mock: TopviewMock, op: Operation, request: Request) -> Call:
     return call
 
 
-def authenticate(mock: TopviewMock, request: Request) -> tuple[str, str]:
+def authenticate(mock: Backend, request: Request) -> tuple[str, str]:
     """The account and API key of a request; a missing or malformed header answers code 401."""
     # Only HTTP's optional whitespace (space, tab) around a value is dropped; the contract's pattern
     # '^Bearer \S+$' allows exactly one space after Bearer and no whitespace in the key.
@@ -155,7 +155,7 @@ def authenticate(mock: TopviewMock, request: Request) -> tuple[str, str]:
     return uid, key
 
 
-async def read_json(mock: TopviewMock, request: Request) -> Any:
+async def read_json(mock: Backend, request: Request) -> Any:
     """The JSON body, refusing wrong content types (4001), unreadable JSON (4001) and huge bodies (4000)."""
     content_type = request.headers.get("content-type", "application/json").lower()
     if "json" not in content_type:

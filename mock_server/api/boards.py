@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import io
 import zipfile
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..contract.groups import BOARD_DOWNLOAD
-from ..contract.results import Media, render
+from ..contract.results import render
 from ..engine.errors import TopviewError, not_found
 from ..engine.state import Board, Tenant
 from ..engine.tasks import Outcome, Task
+from ..storage.links import Media
 from .account import iso
+from .backend import Backend
 from .call import Call
-
-if TYPE_CHECKING:
-    from ..mock import TopviewMock
 
 # -- boards ------------------------------------------------------------------------------------------
 
@@ -31,7 +30,7 @@ def _board_tasks(tenant: Tenant, board_id: str) -> list[Task]:
     return [t for t in tenant.tasks.values() if t.board_id == board_id and not t.deleted]
 
 
-def board_json(mock: TopviewMock, tenant: Tenant, board: Board) -> dict[str, Any]:
+def board_json(mock: Backend, tenant: Tenant, board: Board) -> dict[str, Any]:
     """A board as the boards endpoints show it."""
     tasks = _board_tasks(tenant, board.board_id)
     thumbnails = [Media(f"results/{t.task_id}/thumbnail.jpg", "image", "jpg") for t in tasks if t.status == "success"]
@@ -60,13 +59,13 @@ def _unique_name(call: Call, name: str, except_id: str | None = None) -> str:
     return name
 
 
-async def board_list(mock: TopviewMock, call: Call) -> dict[str, Any]:
+async def board_list(mock: Backend, call: Call) -> dict[str, Any]:
     """The account's boards, the system default first."""
     boards = [board_json(mock, call.tenant, b) for b in call.tenant.boards.values()]
     return call.page(boards, "list")
 
 
-async def board_create(mock: TopviewMock, call: Call) -> dict[str, Any]:
+async def board_create(mock: Backend, call: Call) -> dict[str, Any]:
     """A new board; names are unique per account (4005)."""
     name = _unique_name(call, call.body["name"])
     now = mock.clock.now()
@@ -75,12 +74,12 @@ async def board_create(mock: TopviewMock, call: Call) -> dict[str, Any]:
     return board_json(mock, call.tenant, board)
 
 
-async def board_detail(mock: TopviewMock, call: Call) -> dict[str, Any]:
+async def board_detail(mock: Backend, call: Call) -> dict[str, Any]:
     """One board of the account."""
     return board_json(mock, call.tenant, _board(call, call.query["boardId"]))
 
 
-async def board_update(mock: TopviewMock, call: Call) -> dict[str, Any]:
+async def board_update(mock: Backend, call: Call) -> dict[str, Any]:
     """Rename a board (4005 when another board has the name)."""
     board = _board(call, call.body["boardId"])
     board.name = _unique_name(call, call.body["name"], board.board_id)
@@ -88,7 +87,7 @@ async def board_update(mock: TopviewMock, call: Call) -> dict[str, Any]:
     return board_json(mock, call.tenant, board)
 
 
-async def board_delete(mock: TopviewMock, call: Call) -> None:
+async def board_delete(mock: Backend, call: Call) -> None:
     """Delete a board and the tasks filed on it; the default board stays (4006)."""
     board = _board(call, call.query["boardId"])
     if board.is_default:
@@ -101,7 +100,7 @@ async def board_delete(mock: TopviewMock, call: Call) -> None:
 # -- board tasks -------------------------------------------------------------------------------------
 
 
-def board_task_json(mock: TopviewMock, call: Call, task: Task) -> dict[str, Any]:
+def board_task_json(mock: Backend, call: Call, task: Task) -> dict[str, Any]:
     """A task as a board shows it."""
     kind = mock.table.by_name[task.kind]
     unfinished = not task.finished
@@ -142,7 +141,7 @@ def board_task_json(mock: TopviewMock, call: Call, task: Task) -> dict[str, Any]
     }
 
 
-def _selected(mock: TopviewMock, tenant: Tenant, board_id: str, flt: dict[str, Any]) -> list[Task]:
+def _selected(mock: Backend, tenant: Tenant, board_id: str, flt: dict[str, Any]) -> list[Task]:
     tasks = _board_tasks(tenant, board_id)
     media, category = flt.get("mediaType"), flt.get("toolCategory")
     tools = set(flt.get("toolTypes") or []) | ({flt["toolType"]} if flt.get("toolType") else set())
@@ -167,7 +166,7 @@ def _selected(mock: TopviewMock, tenant: Tenant, board_id: str, flt: dict[str, A
     return out
 
 
-async def board_task_list(mock: TopviewMock, call: Call) -> dict[str, Any]:
+async def board_task_list(mock: Backend, call: Call) -> dict[str, Any]:
     """The tasks on a board, filtered, sorted and paged."""
     board = _board(call, call.query["boardId"])
     tasks = _selected(mock, call.tenant, board.board_id, call.query)
@@ -182,7 +181,7 @@ async def board_task_list(mock: TopviewMock, call: Call) -> dict[str, Any]:
     return call.page([board_task_json(mock, call, t) for t in tasks], "list")
 
 
-async def board_task_detail(mock: TopviewMock, call: Call) -> dict[str, Any]:
+async def board_task_detail(mock: Backend, call: Call) -> dict[str, Any]:
     """One task filed on a board of the account."""
     task = call.tenant.tasks.get(call.query["taskId"])
     if task is None or task.deleted or task.board_id is None:
@@ -190,7 +189,7 @@ async def board_task_detail(mock: TopviewMock, call: Call) -> dict[str, Any]:
     return board_task_json(mock, call, task)
 
 
-def _batch(mock: TopviewMock, call: Call) -> list[Task]:
+def _batch(mock: Backend, call: Call) -> list[Task]:
     board = _board(call, call.body["boardId"]) if call.body.get("boardId") else call.tenant.default_board
     if call.body.get("selectAll"):
         excluded = set(call.body.get("excludeTaskIds") or [])
@@ -208,14 +207,14 @@ def _batch(mock: TopviewMock, call: Call) -> list[Task]:
     return chosen
 
 
-async def board_task_batch_delete(mock: TopviewMock, call: Call) -> dict[str, Any]:
+async def board_task_batch_delete(mock: Backend, call: Call) -> dict[str, Any]:
     """Delete the chosen tasks of a board (synchronous)."""
     for task in _batch(mock, call):
         task.deleted = True
     return {}
 
 
-async def batch_download_submit(mock: TopviewMock, call: Call) -> dict[str, Any]:
+async def batch_download_submit(mock: Backend, call: Call) -> dict[str, Any]:
     """Start zipping the chosen tasks' outputs; poll the status with downloadTaskId."""
     chosen = _batch(mock, call)
     task = Task(
@@ -235,7 +234,7 @@ async def batch_download_submit(mock: TopviewMock, call: Call) -> dict[str, Any]
     return download_json(mock, call, task)
 
 
-def download_json(mock: TopviewMock, call: Call, task: Task) -> dict[str, Any]:
+def download_json(mock: Backend, call: Call, task: Task) -> dict[str, Any]:
     """A batch download's state; success carries a signed, expiring ZIP URL."""
     total = len(task.params["taskIds"])
     done = task.status == "success"
@@ -267,7 +266,7 @@ def download_json(mock: TopviewMock, call: Call, task: Task) -> dict[str, Any]:
     return body
 
 
-def _zip(mock: TopviewMock, call: Call, task: Task) -> bytes:
+def _zip(mock: Backend, call: Call, task: Task) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for task_id in task.params["taskIds"]:
@@ -277,7 +276,7 @@ def _zip(mock: TopviewMock, call: Call, task: Task) -> bytes:
     return buffer.getvalue()
 
 
-async def batch_download_status(mock: TopviewMock, call: Call) -> dict[str, Any]:
+async def batch_download_status(mock: Backend, call: Call) -> dict[str, Any]:
     """The state of a batch download of the account."""
     task = call.tenant.tasks.get(call.query["downloadTaskId"])
     if task is None or task.kind != BOARD_DOWNLOAD.name:

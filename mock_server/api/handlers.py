@@ -3,24 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..contract.groups import M2V_EXPORT, CatalogueList, Filter
-from ..contract.results import skeleton
 from ..engine.errors import TopviewError, bad_value, not_found
 from ..engine.tasks import Task
+from .backend import Backend
 from .call import Call
 
-if TYPE_CHECKING:
-    from ..mock import TopviewMock
-
-Handler = Callable[["TopviewMock", Call], Awaitable[Any]]
+Handler = Callable[[Backend, Call], Awaitable[Any]]
 
 
 # -- tasks -------------------------------------------------------------------------------------------
 
 
-async def submit(mock: TopviewMock, call: Call) -> dict[str, Any]:
+async def submit(mock: Backend, call: Call) -> dict[str, Any]:
     """Admit a task of the row's kind and acknowledge it (status "success" = accepted)."""
     kind = mock.table.by_submit[call.op.operation_id]
     if kind.name == "voice_clone":
@@ -66,45 +63,12 @@ def own_task(call: Call, task_id: str, kinds: tuple[str, ...]) -> Task:
     return task
 
 
-async def query(mock: TopviewMock, call: Call) -> dict[str, Any]:
+async def query(mock: Backend, call: Call) -> dict[str, Any]:
     """The task's result in its group's shape: outputs once it succeeded, nulls before."""
     kinds = mock.table.by_query[call.op.operation_id]
     task = own_task(call, call.query["taskId"], tuple(kind.name for kind in kinds))
     mock.engine.polled(task)
     return mock.task_result(task)
-
-
-def query_result(mock: TopviewMock, task: Task) -> dict[str, Any]:
-    """What the query operation of ``task`` answers right now."""
-    kind = mock.table.by_name[task.kind]
-    schema = mock.contract[kind.query].result_schema
-    result = dict(task.output) if task.status == "success" and task.output is not None else skeleton(schema, task)
-    if task.kind == "m2v":
-        result.update(m2v_stage_fields(mock, task))
-    return result
-
-
-def m2v_stage_fields(mock: TopviewMock, task: Task) -> dict[str, Any]:
-    """m2v shows its export stage in exportVideos: a null placeholder until an export succeeds."""
-    if not task.params.get("preview") or task.status != "success":
-        return {}
-    placeholder = {
-        "scriptId": 0,
-        "status": None,
-        "title": None,
-        "description": None,
-        "videoUrl": None,
-        "coverUrl": None,
-        "videoDuration": None,
-    }
-    exports: list[dict[str, Any]] = []
-    for child_id in task.children:
-        child = mock.state.tenants[task.uid].tasks[child_id]
-        if child.status == "success" and child.output is not None:
-            exports.extend(child.output.get("exportVideos") or [])
-        else:
-            exports.append({**placeholder, "scriptId": child.params.get("scriptId", 0), "status": child.status})
-    return {"exportVideos": exports or [placeholder]}
 
 
 # -- m2v scripts and export ----------------------------------------------------------------------------
@@ -117,12 +81,12 @@ def _scripts(call: Call) -> tuple[Task, list[dict[str, Any]]]:
     return task, task.output.setdefault("scriptContentList", [])
 
 
-async def m2v_script_list(mock: TopviewMock, call: Call) -> list[dict[str, Any]]:
+async def m2v_script_list(mock: Backend, call: Call) -> list[dict[str, Any]]:
     """The scripts of a finished m2v task."""
     return _scripts(call)[1]
 
 
-async def m2v_script_update(mock: TopviewMock, call: Call) -> dict[str, Any]:
+async def m2v_script_update(mock: Backend, call: Call) -> dict[str, Any]:
     """Replace every segment of one script of an m2v task."""
     task, scripts = _scripts(call)
     script_id = call.body.get("scriptId", 0)
@@ -136,7 +100,7 @@ async def m2v_script_update(mock: TopviewMock, call: Call) -> dict[str, Any]:
     return {"taskId": task.task_id, "status": "success", "errorMsg": None}
 
 
-async def m2v_export(mock: TopviewMock, call: Call) -> dict[str, Any]:
+async def m2v_export(mock: Backend, call: Call) -> dict[str, Any]:
     """Start the export stage of a successful m2v task; its progress shows in the task's query."""
     parent = own_task(call, call.body["taskId"], ("m2v",))
     if parent.status != "success":
@@ -167,7 +131,7 @@ def _matches(item: Mapping[str, Any], flt: Filter, wanted: Any) -> bool:
     return any(entry.get(flt.id_key) in ids for entry in item.get(flt.field) or [])
 
 
-async def catalogue(mock: TopviewMock, call: Call) -> Any:
+async def catalogue(mock: Backend, call: Call) -> Any:
     """A seeded catalogue, filtered, sorted and paged as the row says."""
     row: CatalogueList = mock.table.by_list[call.op.operation_id]
     if row.custom and call.query.get("isCustom") is True:
@@ -191,7 +155,7 @@ async def catalogue(mock: TopviewMock, call: Call) -> Any:
     return call.page(shaped)
 
 
-def _item_fields(mock: TopviewMock, row: CatalogueList) -> set[str] | None:
+def _item_fields(mock: Backend, row: CatalogueList) -> set[str] | None:
     """The item fields the contract shows, so internal fields (scene, popularity) stay inside."""
     schema = mock.contract[row.operation_id].result_schema
     items = schema.get("items") if "items" in schema else (schema.get("properties", {}).get("data") or {}).get("items")

@@ -20,29 +20,10 @@ from collections.abc import Callable, Mapping
 import httpx
 
 from ..engine.clock import Clock
+from .payloads import NOTICE_FIELDS
 from .policy import DeliveryPolicy, check_notice_url
-from .records import (
-    NOTICE_FIELDS,
-    Attempt,
-    DeliveryState,
-    Notice,
-    NoticeDelivery,
-    build_notice_body,
-    encode_result,
-)
+from .records import Attempt, NoticeDelivery
 from .sender import NoticeSender
-
-__all__ = [
-    "Attempt",
-    "DeliveryPolicy",
-    "DeliveryState",
-    "Notice",
-    "NoticeDelivery",
-    "NoticeDispatcher",
-    "build_notice_body",
-    "check_notice_url",
-    "encode_result",
-]
 
 
 class NoticeDispatcher:

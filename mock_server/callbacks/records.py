@@ -3,84 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
 NoticeStatus: TypeAlias = Literal["success", "fail"]
 DeliveryState: TypeAlias = Literal["pending", "delivering", "delivered", "failed", "refused"]
 FINISHED_STATES: frozenset[DeliveryState] = frozenset({"delivered", "failed", "refused"})
-NOTICE_FIELDS = ("uuid", "bizType", "taskId", "status", "errorMsg", "result")
-
-
-@dataclass(frozen=True, slots=True)
-class Notice:
-    """The JSON body Topview POSTs to a noticeUrl; ``result`` is already a JSON *string*."""
-
-    uuid: str
-    biz_type: str
-    task_id: str
-    status: NoticeStatus
-    error_msg: str
-    result: str
-
-    def to_json(self) -> dict[str, str]:
-        """The body with Topview's field names, in the documented order."""
-        return {
-            "uuid": self.uuid,
-            "bizType": self.biz_type,
-            "taskId": self.task_id,
-            "status": self.status,
-            "errorMsg": self.error_msg,
-            "result": self.result,
-        }
-
-
-def drop_nulls(value: object) -> object:
-    """``value`` with every null-valued object field removed, at any depth (list items are kept)."""
-    if isinstance(value, Mapping):
-        return {str(k): drop_nulls(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list | tuple):
-        return [drop_nulls(item) for item in value]
-    return value
-
-
-def encode_result(result: Mapping[str, object]) -> str:
-    """A query-task result as Topview puts it in a callback: a compact JSON string, nulls dropped.
-
-    Quirk copied on purpose: the documented callback nests the result as a string (not an object),
-    leaves out null fields and lists keys alphabetically, as a Java serializer configured that way
-    would; non-ASCII text is sent as UTF-8, not as escapes.
-    """
-    return json.dumps(
-        drop_nulls(result),
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-        allow_nan=False,
-    )
-
-
-def build_notice_body(
-    uuid: str,
-    biz_type: str,
-    task_id: str,
-    status: str,
-    error_msg: str | None,
-    result: Mapping[str, object],
-) -> dict[str, str]:
-    """The callback body for a finished task; ``errorMsg`` is "" when there is no error, as documented."""
-    if status not in ("success", "fail"):
-        raise ValueError(f"notice status must be 'success' or 'fail', not {status!r}")
-    notice = Notice(
-        uuid=uuid,
-        biz_type=biz_type,
-        task_id=task_id,
-        status="success" if status == "success" else "fail",
-        error_msg=error_msg or "",
-        result=encode_result(result),
-    )
-    return notice.to_json()
 
 
 def acknowledgement_problem(text: str, uuid: str, uid: str) -> str | None:

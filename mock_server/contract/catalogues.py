@@ -12,7 +12,7 @@ from typing import Any
 
 from faker import Faker
 
-from .results import Media
+from ..storage.links import Media
 
 # m2v accepts language "th" only with these voices (reference part A, m2v submit).
 THAI_VOICE_IDS = (

@@ -1,6 +1,6 @@
 """What a task produces when it succeeds: its query result, filled in once and then fixed.
 
-The generic :class:`~mock_server.results.Filler` builds every kind's result from the contract; the
+The generic :class:`~mock_server.contract.results.Filler` builds every kind's result from the contract; the
 patches below are the few places where Topview's results carry state or a documented quirk.
 """
 
@@ -8,33 +8,31 @@ from __future__ import annotations
 
 import base64
 import math
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from ..engine.state import FileRecord, Tenant
 from ..engine.tasks import Task
+from ..storage.links import Media
 from ..storage.media import sample
-from .results import Filler, Media
+from .results import Filler, skeleton
 
-if TYPE_CHECKING:
-    from ..mock import TopviewMock
-
-Patch = Callable[["TopviewMock", Task, Tenant, dict[str, Any], Filler], None]
+Patch = Callable[[Task, Tenant, dict[str, Any], Filler], None]
 
 
-def generate(mock: TopviewMock, task: Task, tenant: Tenant) -> dict[str, Any]:
-    """Fill the task's query result schema and apply its kind's patch."""
-    kind = mock.table.by_name[task.kind]
-    schema = mock.contract[kind.query].result_schema
+def generate(
+    task: Task, tenant: Tenant, schema: Mapping[str, Any], *, new_id: Callable[[], str], now: float, seed: int
+) -> dict[str, Any]:
+    """Fill the task's query result ``schema`` and apply its kind's patch; new ids come from ``new_id``."""
 
     def register(kind_name: str, fmt: str) -> str:
-        file_id = mock.state.ids.new()
+        file_id = new_id()
         tenant.files[file_id] = FileRecord(
             file_id,
             tenant.uid,
             fmt,
             f"results/{task.task_id}/{file_id}.{fmt}",
-            mock.clock.now(),
+            now,
             uploaded=True,
             kind=kind_name,
             width=filler.width if kind_name != "audio" else None,
@@ -42,15 +40,46 @@ def generate(mock: TopviewMock, task: Task, tenant: Tenant) -> dict[str, Any]:
         )
         return file_id
 
-    filler = Filler(task, register, mock.config.seed)
+    filler = Filler(task, register, seed, new_id)
     output: dict[str, Any] = filler.fill(schema)
     patch = PATCHES.get(task.kind)
     if patch is not None:
-        patch(mock, task, tenant, output, filler)
+        patch(task, tenant, output, filler)
     return output
 
 
-def _m2v(mock: TopviewMock, task: Task, tenant: Tenant, output: dict[str, Any], filler: Filler) -> None:
+def query_result(task: Task, tenant: Tenant, schema: Mapping[str, Any]) -> dict[str, Any]:
+    """What the query operation of ``task`` (whose result schema is ``schema``) answers right now."""
+    result = dict(task.output) if task.status == "success" and task.output is not None else skeleton(schema, task)
+    if task.kind == "m2v":
+        result.update(m2v_stage_fields(task, tenant))
+    return result
+
+
+def m2v_stage_fields(task: Task, tenant: Tenant) -> dict[str, Any]:
+    """m2v shows its export stage in exportVideos: a null placeholder until an export succeeds."""
+    if not task.params.get("preview") or task.status != "success":
+        return {}
+    placeholder = {
+        "scriptId": 0,
+        "status": None,
+        "title": None,
+        "description": None,
+        "videoUrl": None,
+        "coverUrl": None,
+        "videoDuration": None,
+    }
+    exports: list[dict[str, Any]] = []
+    for child_id in task.children:
+        child = tenant.tasks[child_id]
+        if child.status == "success" and child.output is not None:
+            exports.extend(child.output.get("exportVideos") or [])
+        else:
+            exports.append({**placeholder, "scriptId": child.params.get("scriptId", 0), "status": child.status})
+    return {"exportVideos": exports or [placeholder]}
+
+
+def _m2v(task: Task, tenant: Tenant, output: dict[str, Any], filler: Filler) -> None:
     """Preview tasks fill previewVideos (export comes later); direct tasks fill exportVideos."""
     video = {
         "scriptId": 0,
@@ -74,7 +103,7 @@ def _m2v(mock: TopviewMock, task: Task, tenant: Tenant, output: dict[str, Any], 
     ]
 
 
-def _m2v_export(mock: TopviewMock, task: Task, tenant: Tenant, output: dict[str, Any], filler: Filler) -> None:
+def _m2v_export(task: Task, tenant: Tenant, output: dict[str, Any], filler: Filler) -> None:
     """An export stage produces one exported video for its script."""
     parent_id = task.parent_id or task.task_id
     output.clear()
@@ -91,11 +120,11 @@ def _m2v_export(mock: TopviewMock, task: Task, tenant: Tenant, output: dict[str,
     ]
 
 
-def _pa_v1_replace(mock: TopviewMock, task: Task, tenant: Tenant, output: dict[str, Any], filler: Filler) -> None:
+def _pa_v1_replace(task: Task, tenant: Tenant, output: dict[str, Any], filler: Filler) -> None:
     """Documented quirk: the key is the 32-hex image id of its URL cut to 29 characters."""
     results = []
     for _ in range(max(1, len(output.get("productReplaceResult") or []))):
-        image_id = mock.state.ids.new()
+        image_id = filler.new_id()
         key = image_id[:29]
         tenant.replace_keys[key] = task.task_id
         results.append(
@@ -108,11 +137,11 @@ def _pa_v1_replace(mock: TopviewMock, task: Task, tenant: Tenant, output: dict[s
     output["productReplaceResult"] = results
 
 
-def _pa_v2_replace(mock: TopviewMock, task: Task, tenant: Tenant, output: dict[str, Any], filler: Filler) -> None:
+def _pa_v2_replace(task: Task, tenant: Tenant, output: dict[str, Any], filler: Filler) -> None:
     """Each replaced image gets an imageId usable as replaceProductTaskImageId."""
     results = []
     for item in output.get("replaceProductResult") or [{}]:
-        image_id = mock.state.ids.new()
+        image_id = filler.new_id()
         tenant.replace_keys[f"v2:{image_id}"] = task.task_id
         face = filler.rng.random() < 0.8  # most results show a face; the rest only allow avatar2 (seeded)
         results.append(
@@ -126,10 +155,10 @@ def _pa_v2_replace(mock: TopviewMock, task: Task, tenant: Tenant, output: dict[s
     output["replaceProductResult"] = results
 
 
-def _voice_clone(mock: TopviewMock, task: Task, tenant: Tenant, output: dict[str, Any], filler: Filler) -> None:
+def _voice_clone(task: Task, tenant: Tenant, output: dict[str, Any], filler: Filler) -> None:
     """A cloned voice joins the account's voices: Voice Query (isCustom) and every voiceId field."""
     voice = output.get("voice") or {}
-    voice_id = voice.get("voiceId") or mock.state.ids.new()
+    voice_id = voice.get("voiceId") or filler.new_id()
     name = task.params.get("name") or task.task_id
     demo = Media(f"voices/{tenant.uid}/{voice_id}.mp3", "audio", "mp3")
     output["voice"] = {**voice, "voiceId": voice_id, "voiceName": name, "demoAudioUrl": demo}
@@ -146,7 +175,7 @@ def _voice_clone(mock: TopviewMock, task: Task, tenant: Tenant, output: dict[str
     }
 
 
-def _text2voice(mock: TopviewMock, task: Task, tenant: Tenant, output: dict[str, Any], filler: Filler) -> None:
+def _text2voice(task: Task, tenant: Tenant, output: dict[str, Any], filler: Filler) -> None:
     """The spoken audio is in the requested voice."""
     voice = output.get("voice") or {}
     seconds = max(1, round(len(str(task.params.get("voiceText", ""))) / 15))
@@ -158,10 +187,10 @@ def _text2voice(mock: TopviewMock, task: Task, tenant: Tenant, output: dict[str,
     }
 
 
-def _custom_avatar(mock: TopviewMock, task: Task, tenant: Tenant, output: dict[str, Any], filler: Filler) -> None:
+def _custom_avatar(task: Task, tenant: Tenant, output: dict[str, Any], filler: Filler) -> None:
     """A video made into an avatar joins the account's AI avatars (AiAvatar Query isCustom=true)."""
     avatar = dict(output.get("aiAvatar") or {})
-    avatar_id = mock.state.ids.new()
+    avatar_id = filler.new_id()
     avatar.update(
         aiavatarId=avatar_id,
         aiavatarName=f"My avatar {len(tenant.avatars) + 1}",
@@ -181,10 +210,10 @@ def _custom_avatar(mock: TopviewMock, task: Task, tenant: Tenant, output: dict[s
     }
 
 
-def _photo_avatar(mock: TopviewMock, task: Task, tenant: Tenant, output: dict[str, Any], filler: Filler) -> None:
+def _photo_avatar(task: Task, tenant: Tenant, output: dict[str, Any], filler: Filler) -> None:
     """saveCustomAiAvatar keeps the portrait as a custom photo avatar of the account."""
     if task.params.get("saveCustomAiAvatar") in (True, "true"):
-        _custom_avatar(mock, task, tenant, output, filler)
+        _custom_avatar(task, tenant, output, filler)
         avatar = output["aiAvatar"]
         tenant.photo_avatars[avatar["aiavatarId"]] = {
             "avatarId": avatar["aiavatarId"],
@@ -197,7 +226,7 @@ def _photo_avatar(mock: TopviewMock, task: Task, tenant: Tenant, output: dict[st
         }
 
 
-def _translate(mock: TopviewMock, task: Task, tenant: Tenant, output: dict[str, Any], filler: Filler) -> None:
+def _translate(task: Task, tenant: Tenant, output: dict[str, Any], filler: Filler) -> None:
     """One block of translations per requested language."""
     output["content"] = [
         {
@@ -209,7 +238,7 @@ def _translate(mock: TopviewMock, task: Task, tenant: Tenant, output: dict[str, 
     output["width"], output["height"], output["format"], output["block"] = "1080", "1080", "png", "0"
 
 
-def _generate(mock: TopviewMock, task: Task, tenant: Tenant, output: dict[str, Any], filler: Filler) -> None:
+def _generate(task: Task, tenant: Tenant, output: dict[str, Any], filler: Filler) -> None:
     """One finished image per source image and language (single: from its translate task)."""
     if task.kind == "image_generate":
         source = tenant.tasks[task.params["taskId"]]
@@ -232,13 +261,13 @@ def _generate(mock: TopviewMock, task: Task, tenant: Tenant, output: dict[str, A
     ]
 
 
-def _segment(mock: TopviewMock, task: Task, tenant: Tenant, output: dict[str, Any], filler: Filler) -> None:
+def _segment(task: Task, tenant: Tenant, output: dict[str, Any], filler: Filler) -> None:
     """Masks come back inline as base64 PNGs."""
     mask = base64.b64encode(sample("png", width=64, height=64)).decode()
     output["mask"], output["protectMask"] = mask, mask
 
 
-def _video_process(mock: TopviewMock, task: Task, tenant: Tenant, output: dict[str, Any], filler: Filler) -> None:
+def _video_process(task: Task, tenant: Tenant, output: dict[str, Any], filler: Filler) -> None:
     """The resized video keeps the uploaded video's size and length (whole seconds, rounded up)."""
     video = tenant.files.get(str(task.params.get("inputVideoFileId")))
     known = video is not None and video.width and video.height
@@ -248,14 +277,14 @@ def _video_process(mock: TopviewMock, task: Task, tenant: Tenant, output: dict[s
     output.update(resizedSize=[width, height], duration=seconds, fps=fps, frames=fps * seconds, format="mp4")
 
 
-def _video_avatar(mock: TopviewMock, task: Task, tenant: Tenant, output: dict[str, Any], filler: Filler) -> None:
+def _video_avatar(task: Task, tenant: Tenant, output: dict[str, Any], filler: Filler) -> None:
     """The input file ids echo the uploaded video and audio the task was given (generated ones otherwise)."""
     for field, param in (("inputVideoFileId", "videoFileId"), ("inputAudioFileId", "audioFileId")):
         if task.params.get(param):
             output[field] = task.params[param]
 
 
-def _scraper(mock: TopviewMock, task: Task, tenant: Tenant, output: dict[str, Any], filler: Filler) -> None:
+def _scraper(task: Task, tenant: Tenant, output: dict[str, Any], filler: Filler) -> None:
     """The scraped page is the one asked for; its images are image files and its videos video files."""
     output["productLink"] = task.params.get("productLink")
     for field, kind, fmt in (("productImages", "image", "png"), ("productVideos", "video", "mp4")):

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from faker import Faker
 
 from ..engine.tasks import Task
+from ..storage.links import Media
 
 ASPECT_SIZES = {
     "9:16": (1080, 1920),
@@ -29,17 +29,6 @@ ASPECT_SIZES = {
 }
 
 IMAGE_RESOLUTIONS = {"512p": 512, "1K": 1024, "2K": 2048, "4K": 4096}
-
-
-@dataclass(frozen=True, slots=True)
-class Media:
-    """A result file the fake serves; rendered into an expiring URL when a response is written."""
-
-    key: str
-    kind: str  # video | image | audio
-    format: str  # mp4 | jpg | png | mp3 | wav
-    width: int | None = None  # images are served at the size their result reports
-    height: int | None = None
 
 
 def render(value: Any, url_for: Callable[[Media], str]) -> Any:
@@ -82,9 +71,12 @@ def _non_null(types: Any) -> str | None:
 class Filler:
     """Fills a schema for one task; ``register_file(kind, fmt)`` makes output fileIds usable later."""
 
-    def __init__(self, task: Task, register_file: Callable[[str, str], str], seed: int) -> None:
+    def __init__(
+        self, task: Task, register_file: Callable[[str, str], str], seed: int, new_id: Callable[[], str]
+    ) -> None:
         self.task = task
         self.register_file = register_file
+        self.new_id = new_id  # a fresh 32-hex id, from the fake's seeded sequence
         self.rng = random.Random(f"{seed}:{task.task_id}")
         self.faker = Faker()
         self.faker.seed_instance(f"{seed}:{task.task_id}")

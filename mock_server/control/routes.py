@@ -7,7 +7,7 @@ bad input answers HTTP 400 ``{"error": "<field> ..."}``, an unknown task 404, a 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -16,77 +16,75 @@ from starlette.routing import BaseRoute, Route
 from ..callbacks.records import DeliveryState, NoticeDelivery
 from ..engine.lifecycle import describe
 from ..engine.tasks import Outcome, Progression, Task
-from . import schema as schema
+from . import schema
 from .schema import ControlError
-
-if TYPE_CHECKING:
-    from ..mock import TopviewMock
+from .surface import Controls
 
 PREFIX = "/_mock"
-Action = Callable[["TopviewMock", Request], Awaitable[Any]]
+Action = Callable[[Controls, Request], Awaitable[Any]]
 
 
 # -- state, clock, tasks -------------------------------------------------------------------------------
 
 
-async def reset(mock: TopviewMock, request: Request) -> Any:
+async def reset(mock: Controls, request: Request) -> Any:
     """POST /_mock/reset {"uid"?}: forget one account, or everything."""
     uid = schema.text(await schema.read_body(request, frozenset({"uid"})), "uid")
     mock.reset(uid)
     return {"reset": uid or "all"}
 
 
-async def clock(mock: TopviewMock, request: Request) -> Any:
+async def clock(mock: Controls, request: Request) -> Any:
     """GET /_mock/clock: the virtual time and how it moves."""
     return clock_json(mock)
 
 
-async def advance(mock: TopviewMock, request: Request) -> Any:
+async def advance(mock: Controls, request: Request) -> Any:
     """POST /_mock/clock/advance {"seconds"}: move virtual time; due work happens on the way."""
     body = await schema.read_body(request, frozenset({"seconds"}))
     mock.advance(schema.number(body, "seconds", required=True, minimum=0) or 0.0)
     return clock_json(mock)
 
 
-def clock_json(mock: TopviewMock) -> dict[str, Any]:
+def clock_json(mock: Controls) -> dict[str, Any]:
     """The clock as the control API shows it."""
     return {"now": mock.clock.now(), "mode": mock.clock.mode, "speed": mock.clock.speed}
 
 
-async def tasks(mock: TopviewMock, request: Request) -> Any:
+async def tasks(mock: Controls, request: Request) -> Any:
     """GET /_mock/tasks?uid=&status=: every task, or one account's, optionally in one status."""
     status = request.query_params.get("status")
     found = mock.tasks(request.query_params.get("uid") or None)
     return {"tasks": [t for t in found if status is None or t["status"] == status]}
 
 
-async def task(mock: TopviewMock, request: Request) -> Any:
+async def task(mock: Controls, request: Request) -> Any:
     """GET /_mock/tasks/{taskId}: one task with its history."""
     return describe(_task(mock, request.path_params["task_id"]))
 
 
-async def complete(mock: TopviewMock, request: Request) -> Any:
+async def complete(mock: Controls, request: Request) -> Any:
     """POST /_mock/tasks/{taskId}/complete {"status", "errorMsg"}: finish it now."""
     found = _unfinished(mock, request.path_params["task_id"])
     wanted = _outcome(await schema.read_body(request, frozenset({"status", "errorMsg"})))
     return describe(mock.complete(found.task_id, wanted.status, wanted.message))
 
 
-async def force(mock: TopviewMock, request: Request) -> Any:
+async def force(mock: Controls, request: Request) -> Any:
     """POST /_mock/tasks/{taskId}/outcome {"status", "errorMsg"}: how it ends when it ends."""
     found = _unfinished(mock, request.path_params["task_id"])
     wanted = _outcome(await schema.read_body(request, frozenset({"status", "errorMsg"})))
     return describe(mock.force(found.task_id, wanted.status, wanted.message))
 
 
-def _task(mock: TopviewMock, task_id: str) -> Task:
+def _task(mock: Controls, task_id: str) -> Task:
     found = mock.state.find_task(task_id)
     if found is None:
         raise ControlError(f"taskId {task_id} is not a task of this fake", 404)
     return found
 
 
-def _unfinished(mock: TopviewMock, task_id: str) -> Task:
+def _unfinished(mock: Controls, task_id: str) -> Task:
     found = _task(mock, task_id)
     mock.engine.settle()
     if found.finished:  # terminal states never change
@@ -101,7 +99,7 @@ def _outcome(body: schema.Body) -> Outcome:
 # -- behaviour: outcomes, progression, concurrency, credits ---------------------------------------------
 
 
-async def script(mock: TopviewMock, request: Request) -> Any:
+async def script(mock: Controls, request: Request) -> Any:
     """POST /_mock/outcomes {"operationId", "outcomes"}: how the next submitted tasks will end."""
     body = await schema.read_body(request, frozenset({"operationId", "outcomes"}))
     operation = _operation(mock, schema.text(body, "operationId") or "*")
@@ -109,18 +107,18 @@ async def script(mock: TopviewMock, request: Request) -> Any:
     return scripts(mock)
 
 
-async def show_scripts(mock: TopviewMock, request: Request) -> Any:
+async def show_scripts(mock: Controls, request: Request) -> Any:
     """GET /_mock/outcomes: the outcomes still queued, per operation."""
     return scripts(mock)
 
 
-async def clear_scripts(mock: TopviewMock, request: Request) -> Any:
+async def clear_scripts(mock: Controls, request: Request) -> Any:
     """DELETE /_mock/outcomes: drop every queued outcome."""
     mock.policies.scripts.clear()
     return scripts(mock)
 
 
-def scripts(mock: TopviewMock) -> dict[str, Any]:
+def scripts(mock: Controls) -> dict[str, Any]:
     """Queued outcomes as the control API shows them."""
     return {
         "outcomes": {
@@ -130,7 +128,7 @@ def scripts(mock: TopviewMock) -> dict[str, Any]:
     }
 
 
-async def set_progression(mock: TopviewMock, request: Request) -> Any:
+async def set_progression(mock: Controls, request: Request) -> Any:
     """PUT /_mock/progression {"mode", "init", "running", "uid"? | "kind"? | "taskId"?}."""
     body = await schema.read_body(request, frozenset({"mode", "init", "running", "uid", "kind", "taskId"}))
     scopes = [name for name in ("uid", "kind", "taskId") if body.get(name) is not None]
@@ -151,12 +149,12 @@ async def set_progression(mock: TopviewMock, request: Request) -> Any:
     return progressions(mock)
 
 
-async def show_progression(mock: TopviewMock, request: Request) -> Any:
+async def show_progression(mock: Controls, request: Request) -> Any:
     """GET /_mock/progression: the global, per-account and per-kind progressions and the 4007 limit."""
     return progressions(mock)
 
 
-def progressions(mock: TopviewMock) -> dict[str, Any]:
+def progressions(mock: Controls) -> dict[str, Any]:
     """Policies as the control API shows them."""
     p = mock.policies
 
@@ -171,7 +169,7 @@ def progressions(mock: TopviewMock) -> dict[str, Any]:
     }
 
 
-async def concurrency(mock: TopviewMock, request: Request) -> Any:
+async def concurrency(mock: Controls, request: Request) -> Any:
     """PUT /_mock/concurrency {"maxUnfinished": n | null}: the per-account limit answering 4007."""
     body = await schema.read_body(request, frozenset({"maxUnfinished"}))
     if "maxUnfinished" not in body:
@@ -180,7 +178,7 @@ async def concurrency(mock: TopviewMock, request: Request) -> Any:
     return {"maxUnfinished": mock.policies.max_unfinished}
 
 
-async def set_credits(mock: TopviewMock, request: Request) -> Any:
+async def set_credits(mock: Controls, request: Request) -> Any:
     """PUT /_mock/credits {"uid", "credit"}: the account's balance from now on."""
     body = await schema.read_body(request, frozenset({"uid", "credit"}))
     uid = schema.text(body, "uid", required=True) or ""
@@ -188,7 +186,7 @@ async def set_credits(mock: TopviewMock, request: Request) -> Any:
     return mock.credits(uid)
 
 
-async def credits(mock: TopviewMock, request: Request) -> Any:
+async def credits(mock: Controls, request: Request) -> Any:
     """GET /_mock/credits?uid=: the account's ledger (granted = balance + reserved + spent)."""
     uid = request.query_params.get("uid")
     if not uid:
@@ -196,7 +194,7 @@ async def credits(mock: TopviewMock, request: Request) -> Any:
     return mock.credits(uid)
 
 
-def _operation(mock: TopviewMock, operation_id: str) -> str:
+def _operation(mock: Controls, operation_id: str) -> str:
     known = {op.operation_id for op in mock.contract}
     if operation_id != "*" and operation_id not in known:
         raise ControlError(f"operationId {operation_id} is not an operation of the contract (or '*')")
@@ -206,25 +204,25 @@ def _operation(mock: TopviewMock, operation_id: str) -> str:
 # -- faults and journal ----------------------------------------------------------------------------------
 
 
-async def add_fault(mock: TopviewMock, request: Request) -> Any:
+async def add_fault(mock: Controls, request: Request) -> Any:
     """POST /_mock/faults {operationId?, uid?, code? status? latency? drop?, times? probability? seed?}."""
     spec = schema.fault_spec(await schema.read_body(request, schema.FAULT_FIELDS))
     _operation(mock, spec.operation)
     return mock.add_fault(spec).to_json()
 
 
-async def faults(mock: TopviewMock, request: Request) -> Any:
+async def faults(mock: Controls, request: Request) -> Any:
     """GET /_mock/faults: every rule with its counters."""
     return {"faults": [rule.to_json() for rule in mock.faults.rules()]}
 
 
-async def clear_faults(mock: TopviewMock, request: Request) -> Any:
+async def clear_faults(mock: Controls, request: Request) -> Any:
     """DELETE /_mock/faults: drop every rule."""
     mock.faults.reset()
     return {"faults": []}
 
 
-async def remove_fault(mock: TopviewMock, request: Request) -> Any:
+async def remove_fault(mock: Controls, request: Request) -> Any:
     """DELETE /_mock/faults/{faultId}: drop one rule."""
     rule_id = request.path_params["fault_id"]
     try:
@@ -234,7 +232,7 @@ async def remove_fault(mock: TopviewMock, request: Request) -> Any:
     return {"faults": [rule.to_json() for rule in mock.faults.rules()]}
 
 
-async def journal(mock: TopviewMock, request: Request) -> Any:
+async def journal(mock: Controls, request: Request) -> Any:
     """GET /_mock/journal?uid=&operationId=&code=&limit=: journalled exchanges, oldest first."""
     q = request.query_params
     limit = q.get("limit")
@@ -249,7 +247,7 @@ async def journal(mock: TopviewMock, request: Request) -> Any:
     return {"entries": [entry.to_json() for entry in found]}
 
 
-async def clear_journal(mock: TopviewMock, request: Request) -> Any:
+async def clear_journal(mock: Controls, request: Request) -> Any:
     """DELETE /_mock/journal: forget every journalled exchange."""
     mock.journal.reset()
     return {"entries": []}
@@ -260,7 +258,7 @@ async def clear_journal(mock: TopviewMock, request: Request) -> Any:
 DELIVERY_STATES: tuple[DeliveryState, ...] = ("pending", "delivering", "delivered", "failed", "refused")
 
 
-async def callbacks(mock: TopviewMock, request: Request) -> Any:
+async def callbacks(mock: Controls, request: Request) -> Any:
     """GET /_mock/callbacks?uid=&taskId=&state=: the callback journal, oldest first, every attempt shown."""
     q = request.query_params
     state = q.get("state") or None
@@ -270,12 +268,12 @@ async def callbacks(mock: TopviewMock, request: Request) -> Any:
     return {"callbacks": [delivery.to_json() for delivery in found]}
 
 
-async def callback(mock: TopviewMock, request: Request) -> Any:
+async def callback(mock: Controls, request: Request) -> Any:
     """GET /_mock/callbacks/{id}: one delivery with its attempts."""
     return _delivery(mock, request.path_params["delivery_id"]).to_json()
 
 
-async def replay_callback(mock: TopviewMock, request: Request) -> Any:
+async def replay_callback(mock: Controls, request: Request) -> Any:
     """POST /_mock/callbacks/{id}/replay: send a finished delivery's notice again, as a new delivery."""
     original = _delivery(mock, request.path_params["delivery_id"])
     if not original.finished:  # it will still be attempted: a replay now would only duplicate it
@@ -283,24 +281,24 @@ async def replay_callback(mock: TopviewMock, request: Request) -> Any:
     return mock.replay_callback(original.id).to_json()
 
 
-async def drain_callbacks(mock: TopviewMock, request: Request) -> Any:
+async def drain_callbacks(mock: Controls, request: Request) -> Any:
     """POST /_mock/callbacks/drain: wait until no attempt is in flight; lists what still waits on the clock."""
     waiting = await mock.drain_callbacks()
     return {"now": mock.clock.now(), "pending": [delivery.to_json() for delivery in waiting]}
 
 
-async def show_notice_policy(mock: TopviewMock, request: Request) -> Any:
+async def show_notice_policy(mock: Controls, request: Request) -> Any:
     """GET /_mock/callbacks/policy: retries, allowed hosts and receiver-testing aids in force."""
     return schema.policy_json(mock.notices.policy)
 
 
-async def set_notice_policy(mock: TopviewMock, request: Request) -> Any:
+async def set_notice_policy(mock: Controls, request: Request) -> Any:
     """PUT /_mock/callbacks/policy {maxAttempts?, firstDelay?, ..., deliverTwice?}: omitted fields stay."""
     body = await schema.read_body(request, schema.POLICY_FIELDS)
     return schema.policy_json(mock.set_notice_policy(schema.notice_policy(body, mock.notices.policy)))
 
 
-def _delivery(mock: TopviewMock, delivery_id: str) -> NoticeDelivery:
+def _delivery(mock: Controls, delivery_id: str) -> NoticeDelivery:
     found = mock.notices.get(delivery_id)
     if found is None:
         raise ControlError(f"callback {delivery_id} is not in the callback journal", 404)
@@ -341,7 +339,7 @@ ROUTES: tuple[tuple[str, str, Action], ...] = (
 )
 
 
-def control_routes(mock: TopviewMock) -> list[BaseRoute]:
+def control_routes(mock: Controls) -> list[BaseRoute]:
     """The control routes of one fake, bound to it."""
     return [
         Route(PREFIX + path, _endpoint(mock, action), methods=[method], name=f"control:{method}:{path}")
@@ -349,7 +347,7 @@ def control_routes(mock: TopviewMock) -> list[BaseRoute]:
     ]
 
 
-def _endpoint(mock: TopviewMock, action: Action) -> Callable[[Request], Awaitable[Response]]:
+def _endpoint(mock: Controls, action: Action) -> Callable[[Request], Awaitable[Response]]:
     async def serve(request: Request) -> Response:
         try:
             return JSONResponse(await action(mock, request))

@@ -19,11 +19,10 @@ import httpx
 import respx
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ..api.app import create_app
 from ..control.faults import DroppedConnection
 from ..engine.lifecycle import describe
 from ..engine.tasks import Outcome
-from ..mock import TopviewMock
+from ..mock import TopviewMock, create_app
 
 BASE_URL = "https://api.topview.ai"
 DEFAULT_UID = "uid-test"

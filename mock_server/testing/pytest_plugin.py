@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from ..callbacks.dispatcher import DeliveryPolicy
+from ..callbacks.policy import DeliveryPolicy
 from ..config import MockConfig
 from ..contract.openapi import Contract
 from ..control.faults import FaultSpec

@@ -19,7 +19,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from ..config import MockConfig
-from ..mock import TopviewMock
+from ..mock import TopviewMock, create_app
 from .fake import DEFAULT_API_KEY, DEFAULT_UID, ErrorTrap, TopviewControls
 
 T = TypeVar("T")
@@ -142,8 +142,6 @@ class LiveServer(TopviewControls):
         api_key: str = DEFAULT_API_KEY,
         log_level: str = "warning",
     ) -> None:
-        from ..api.app import create_app
-
         self.mock = mock
         self.uid = uid
         self.api_key = api_key

@@ -1,0 +1,146 @@
+"""The fake Topview backend: every part of one fake, and what a Topview request does to them.
+
+The facade (:class:`~mock_server.mock.TopviewMock`) extends this class with the Python control API;
+the handlers of this package receive it. Two backends share nothing: all mutable state hangs off one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ..callbacks.dispatcher import NoticeDispatcher
+from ..callbacks.payloads import build_notice_body, notice_result
+from ..callbacks.policy import check_notice_url
+from ..config import MockConfig
+from ..contract.catalogues import Catalogues
+from ..contract.groups import Table, TaskKind
+from ..contract.lookups import Lookups
+from ..contract.media_rules import NAMED_CHECKS
+from ..contract.models import ModelCatalogue
+from ..contract.openapi import Contract
+from ..contract.outputs import generate, query_result
+from ..contract.results import render
+from ..contract.rules import validate_rules
+from ..control.faults import Faults
+from ..control.journal import Journal
+from ..engine.clock import Clock
+from ..engine.errors import TopviewError, bad_value
+from ..engine.lifecycle import Engine, Policies
+from ..engine.state import State
+from ..engine.tasks import Outcome, Task
+from ..storage.links import Media, ResultLinks
+from ..storage.store import ObjectStore
+from ..storage.uploads import receive_upload
+from .call import Call
+
+
+class Backend:
+    """One fake Topview: contract, state, engine, object store, callbacks, faults and journal."""
+
+    def __init__(self, config: MockConfig | None = None, *, contract: Contract | None = None) -> None:
+        self.config = config = config or MockConfig()
+        self.contract = contract or Contract.load()
+        self.models = ModelCatalogue()
+        self.table = Table(self.models)
+        self.public_url = config.public_url  # a server sets its own address here
+        self.clock = Clock(mode=config.clock_mode, speed=config.clock_speed)
+        self.state = State(config.seed, config.credits)
+        self.policies = Policies(progression=config.progression, max_unfinished=config.max_unfinished)
+        self.engine = Engine(self.state, self.clock, self.policies)
+        self.catalogues = Catalogues(config.seed)
+        self.resources = Lookups(self.catalogues, self.contract)
+        self.store = ObjectStore(
+            self.clock,
+            config.secret,
+            max_bytes=config.max_upload_bytes,
+            directory=Path(config.storage_dir) if config.storage_dir else None,
+        )
+        # A new fake starts with empty state and, under its seed, issues the same fileIds (object keys) as
+        # the last fake on this directory did: objects it left would refuse those PUTs as second uploads.
+        self.store.reset()
+        self.store.on_upload = lambda key, stored: receive_upload(self.state.tenants.values(), key, stored.data)
+        self.links = ResultLinks(self.store, self.clock, config.result_url_seconds)
+        self.notices = NoticeDispatcher(self.clock, config.notice_policy)
+        self.faults = Faults(config.seed)
+        self.journal = Journal(self.clock, config.journal_size)
+        self.engine.on_finish(self._finished)
+        for operation in self.contract:
+            validate_rules(operation, NAMED_CHECKS)
+            if operation.catalog is not None:
+                self.models.require_table(operation.catalog, operation.operation_id)
+
+    # -- tasks ---------------------------------------------------------------------------------------
+
+    def new_task(self, call: Call, kind: TaskKind, parent: Task | None = None) -> Task:
+        """Create and admit a task of ``kind`` from a validated submit call."""
+        body = call.body
+        # An m2v export without its own noticeUrl calls back to the preview task's (contracts/README.md).
+        notice_url = body.get("noticeUrl") or (parent.notice_url if parent is not None else None)
+        if notice_url is not None:
+            problem = check_notice_url(notice_url, self.notices.policy)
+            if problem is not None:
+                raise bad_value("noticeUrl", problem.removeprefix("noticeUrl ")) from None
+        forced = call.headers.get("x-topview-mock-outcome")
+        try:
+            outcome = Outcome.parse(forced) if forced else None
+        except ValueError as error:
+            raise TopviewError("4000", f"X-Topview-Mock-Outcome: {error}") from None
+        now = self.clock.now()
+        task = Task(
+            task_id=self.state.ids.new(),
+            uid=call.uid,
+            kind=kind.name,
+            operation_id=call.op.operation_id,
+            params=dict(body),
+            created_at=now,
+            progression=self.policies.progression_for(call.uid, kind.name),
+            outcome=self.engine.outcome_for(call.op.operation_id, outcome),
+            cost=round(kind.cost(body, call.tenant), 3),
+            task_type=kind.task_type,
+            api_key=call.api_key,
+            notice_url=notice_url,
+            notice_uuid=self.state.ids.new() if notice_url else None,
+        )
+        if "boardId" in (call.op.body_schema or {}).get("properties", {}):  # newer endpoints file on boards
+            board_id = body.get("boardId") or call.tenant.default_board.board_id
+            task.board_id = board_id
+            task.board_task_ids = [self.state.ids.new()]
+        if parent is not None:
+            task.parent_id = parent.task_id
+            parent.children.append(task.task_id)
+        return self.engine.submit(call.tenant, task)
+
+    def task_result(self, task: Task) -> dict[str, Any]:
+        """The query result of a task as of now (with Media markers, rendered on the way out)."""
+        schema = self.contract[self.table.by_name[task.kind].query].result_schema
+        return query_result(task, self.state.tenants[task.uid], schema)
+
+    def url_for(self, base_url: str, *, cdn: bool) -> Callable[[Media], str]:
+        """A function rendering result media into presigned (or CloudFront-style) URLs on ``base_url``."""
+        return self.links.url_for(base_url, cdn=cdn)
+
+    def _finished(self, task: Task) -> None:
+        tenant = self.state.tenants.get(task.uid)
+        if tenant is None:
+            return
+        kind = self.table.by_name[task.kind]
+        if task.status == "success" and kind.generated:
+            schema = self.contract[kind.query].result_schema
+            task.output = generate(
+                task, tenant, schema, new_id=self.state.ids.new, now=self.clock.now(), seed=self.config.seed
+            )
+        if task.notice_url and task.notice_uuid:
+            # The notice names the task the client submitted: an m2v export stage reports its m2v task.
+            reported = tenant.tasks[task.parent_id] if task.parent_id else task
+            result = notice_result(task, reported, self.task_result(reported))
+            body = build_notice_body(
+                task.notice_uuid,
+                kind.biz_type_for(task) or "",
+                reported.task_id,
+                task.status,
+                task.error_msg or "",
+                render(result, self.url_for(self.public_url, cdn=False)),
+            )
+            self.notices.enqueue(task.uid, task.notice_url, body)
