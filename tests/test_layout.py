@@ -170,3 +170,9 @@ def test_the_checker_finds_a_planted_cycle(tmp_path: Path) -> None:
     found = import_graph(root)
     assert found["pkg.low.other"] == {"pkg.low.records"}
     assert cycles(found) == [["pkg.facade", "pkg.low.records"]]
+
+
+def test_tests_mirror_the_subpackages() -> None:
+    tests = Path(__file__).resolve().parent
+    folders = {path.name for path in tests.iterdir() if path.is_dir() and any(path.glob("test_*.py"))}
+    assert folders == set(SUBPACKAGES)

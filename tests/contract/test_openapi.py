@@ -27,7 +27,7 @@ from mock_server.contract.media_rules import NAMED_CHECKS
 from mock_server.contract.models import ModelCatalogue
 from mock_server.contract.openapi import Contract
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CONTRACTS = ROOT / "contracts"
 FIXTURES = ROOT / "fixtures"
 

@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 from topview_calls import load_contract
 
-README = Path(__file__).resolve().parent.parent / "contracts" / "README.md"
+README = Path(__file__).resolve().parents[2] / "contracts" / "README.md"
 
 INDEX: tuple[tuple[str, str], ...] = (
     # user
