@@ -176,3 +176,10 @@ def test_tests_mirror_the_subpackages() -> None:
     tests = Path(__file__).resolve().parent
     folders = {path.name for path in tests.iterdir() if path.is_dir() and any(path.glob("test_*.py"))}
     assert folders == set(SUBPACKAGES)
+
+
+def test_the_readme_explains_every_subpackage() -> None:
+    readme = (PACKAGE.parent / "README.md").read_text(encoding="utf-8")
+    built = readme[readme.index("## How it is built") :]
+    assert [name for name in SUBPACKAGES if f"**`{name}/`**" not in built] == []
+    assert "route" in built and "→ journal" in built
