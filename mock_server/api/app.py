@@ -17,6 +17,7 @@ from ..contract.results import render
 from ..contract.rules import check_annotations, check_rules
 from ..contract.validation import ContractError
 from ..control.faults import FaultReply
+from ..control.index import PREFIX, canonical
 from ..engine.errors import TopviewError, bad_type, envelope
 from . import account, boards, handlers
 from .backend import Backend
@@ -88,11 +89,15 @@ def build_app(mock: Backend, extra_routes: Sequence[BaseRoute] = ()) -> Starlett
 
 async def not_found_route(request: Request, exc: Exception) -> Response:
     """A path the API does not have: envelope 4004 with HTTP 404 (not a business error)."""
+    if canonical(request.url.path).startswith(PREFIX):  # the control API answers plain JSON, never the envelope
+        return JSONResponse({"error": f"no control route {request.url.path}; GET {PREFIX}/ lists them"}, 404)
     return JSONResponse(envelope(None, "4004", f"no such endpoint: {request.url.path}"), status_code=404)
 
 
 async def wrong_method(request: Request, exc: Exception) -> Response:
     """A known path called with the wrong method."""
+    if canonical(request.url.path).startswith(PREFIX):
+        return JSONResponse({"error": f"{request.method} is not supported on {request.url.path}"}, 405)
     return JSONResponse(
         envelope(None, "4004", f"{request.method} is not supported on {request.url.path}"), status_code=405
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -76,6 +77,16 @@ class Contract:
         """Every component schema, fully resolved."""
         names = self.document.get("components", {}).get("schemas", {})
         return {name: self.resolve({"$ref": f"#/components/schemas/{name}"}) for name in names}
+
+    @cached_property
+    def yaml_text(self) -> str:
+        """The document as YAML, as the control API serves it (rendered once: the dump takes a while)."""
+        return yaml.safe_dump(dict(self.document), sort_keys=False, allow_unicode=True)
+
+    @cached_property
+    def json_text(self) -> str:
+        """The document as JSON, as the control API serves it."""
+        return json.dumps(self.document, ensure_ascii=False, indent=1)
 
     def resolve(self, node: Any) -> Any:
         """A deep copy of ``node`` with every local ``$ref`` inlined."""

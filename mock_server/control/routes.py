@@ -17,10 +17,10 @@ from ..callbacks.records import DeliveryState, NoticeDelivery
 from ..engine.lifecycle import describe
 from ..engine.tasks import Outcome, Progression, Task
 from . import schema
+from .index import PREFIX, index, openapi_json, openapi_yaml
 from .schema import ControlError
 from .surface import Controls
 
-PREFIX = "/_mock"
 Action = Callable[[Controls, Request], Awaitable[Any]]
 
 
@@ -129,7 +129,7 @@ def scripts(mock: Controls) -> dict[str, Any]:
 
 
 async def set_progression(mock: Controls, request: Request) -> Any:
-    """PUT /_mock/progression {"mode", "init", "running", "uid"? | "kind"? | "taskId"?}."""
+    """PUT /_mock/progression {"mode", "init", "running", "uid"? | "kind"? | "taskId"?}: how tasks move on."""
     body = await schema.read_body(request, frozenset({"mode", "init", "running", "uid", "kind", "taskId"}))
     scopes = [name for name in ("uid", "kind", "taskId") if body.get(name) is not None]
     if len(scopes) > 1:
@@ -205,7 +205,7 @@ def _operation(mock: Controls, operation_id: str) -> str:
 
 
 async def add_fault(mock: Controls, request: Request) -> Any:
-    """POST /_mock/faults {operationId?, uid?, code? status? latency? drop?, times? probability? seed?}."""
+    """POST /_mock/faults {operationId?, uid?, code? status? latency? drop?, times? probability? seed?}: add a rule."""
     spec = schema.fault_spec(await schema.read_body(request, schema.FAULT_FIELDS))
     _operation(mock, spec.operation)
     return mock.add_fault(spec).to_json()
@@ -308,6 +308,9 @@ def _delivery(mock: Controls, delivery_id: str) -> NoticeDelivery:
 # -- routing ---------------------------------------------------------------------------------------------
 
 ROUTES: tuple[tuple[str, str, Action], ...] = (
+    ("GET", "/", index),
+    ("GET", "/openapi.yaml", openapi_yaml),
+    ("GET", "/openapi.json", openapi_json),
     ("POST", "/reset", reset),
     ("GET", "/clock", clock),
     ("POST", "/clock/advance", advance),
@@ -350,8 +353,10 @@ def control_routes(mock: Controls) -> list[BaseRoute]:
 def _endpoint(mock: Controls, action: Action) -> Callable[[Request], Awaitable[Response]]:
     async def serve(request: Request) -> Response:
         try:
-            return JSONResponse(await action(mock, request))
+            answer = await action(mock, request)
         except ControlError as error:
             return JSONResponse({"error": error.message}, status_code=error.status)
+        return answer if isinstance(answer, Response) else JSONResponse(answer)
 
+    serve.__doc__ = action.__doc__  # what the index says of the route
     return serve
