@@ -39,6 +39,7 @@ DEFAULTS: dict[str, Any] = {
     "running_seconds": 3.0,
     "credits": 1000.0,
     "log_level": "info",
+    "scenario": None,  # a scenario document (JSON or YAML) applied at start
     "accounts": None,  # uid -> API key; only in a config file
     # Callback delivery (noticeUrl): hosts allowed besides loopback, and the retry schedule.
     "notice_hosts": [],
@@ -79,6 +80,9 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--running-seconds", type=float, help="seconds (or polls) a task stays running (default 3)")
     serve.add_argument("--credits", type=float, help="credits of every new account (default 1000)")
     serve.add_argument("--config", type=Path, help="a YAML or JSON file holding any of these options")
+    serve.add_argument(
+        "--scenario", type=Path, metavar="FILE", help="serve one scenario (JSON or YAML), e.g. a saved failure"
+    )
     serve.add_argument("--log-level", choices=LOG_LEVELS, help="server log level (default info)")
     notices = serve.add_argument_group("callbacks (noticeUrl)")
     notices.add_argument(
@@ -116,8 +120,8 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-def load_file(path: Path) -> dict[str, Any]:
-    """The options of a YAML or JSON config file (keys as the flags, ``-`` or ``_``)."""
+def load_document(path: Path, what: str) -> dict[str, Any]:
+    """The mapping in a YAML or JSON file (``{}`` for an empty one)."""
     try:
         text = path.read_text(encoding="utf-8")
         data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
@@ -126,7 +130,13 @@ def load_file(path: Path) -> dict[str, Any]:
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ConfigFileError(f"{path} must hold a mapping of options")
+        raise ConfigFileError(f"{path} must hold a mapping ({what})")
+    return data
+
+
+def load_file(path: Path) -> dict[str, Any]:
+    """The options of a YAML or JSON config file (keys as the flags, ``-`` or ``_``)."""
+    data = load_document(path, "of options")
     options = {str(key).replace("-", "_"): value for key, value in data.items()}
     unknown = sorted(set(options) - set(DEFAULTS))
     if unknown:
@@ -181,6 +191,12 @@ def run_serve(options: Mapping[str, Any]) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     mock = TopviewMock(config)
+    if options["scenario"]:
+        scenario_file = Path(options["scenario"])
+        try:
+            mock.apply_scenario(load_document(scenario_file, "a scenario"))
+        except ValueError as error:
+            raise ConfigFileError(f"{scenario_file}: {error}") from None
     app = ErrorTrap(create_app(mock=mock))
     sock = bind(str(options["host"]), int(options["port"]))
     url = url_of(sock)

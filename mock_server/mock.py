@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from starlette.applications import Starlette
@@ -20,6 +20,8 @@ from .callbacks.records import DeliveryState, NoticeDelivery
 from .config import MockConfig
 from .control.faults import FaultRule, FaultSpec
 from .control.routes import control_routes
+from .control.scenario import CallbackAids, Scenario, unknown_operations
+from .control.schema import ControlError
 from .engine.errors import TopviewError
 from .engine.lifecycle import describe
 from .engine.tasks import Outcome, Progression, Task
@@ -136,6 +138,38 @@ class TopviewMock(Backend):
         ledger.granted += credit - ledger.balance
         ledger.balance = credit
 
+    def apply_scenario(self, scenario: Scenario | Mapping[str, Any]) -> Scenario:
+        """Reset the fake, then behave as ``scenario`` says (a :class:`Scenario` or its JSON document).
+
+        A bad document raises ValueError naming the field; the fake is left as it was.
+        """
+        try:
+            scenario = scenario if isinstance(scenario, Scenario) else Scenario.from_json(scenario)
+        except ControlError as error:
+            raise ValueError(error.message) from None
+        unknown = unknown_operations(scenario, {op.operation_id for op in self.contract})
+        if unknown:
+            raise ValueError(f"{unknown[0]} is not an operation of the contract")
+        self.reset()
+        if scenario.progression is not None:
+            self.policies.progression = scenario.progression
+        for operation_id, outcomes in scenario.outcomes:
+            self.script_outcomes(operation_id, outcomes)
+        for spec in scenario.faults:
+            self.faults.add(spec)
+        self.variants.set(scenario.variants)
+        if scenario.account.credits is not None:
+            self.state.default_credits = scenario.account.credits
+        if scenario.account.max_unfinished is not None:
+            self.policies.max_unfinished = scenario.account.max_unfinished
+        aids = scenario.callbacks
+        if aids != CallbackAids():
+            self.set_notice_policy(
+                deliver_twice=aids.deliver_twice, extra_delay=aids.extra_delay, shuffle_window=aids.shuffle_window
+            )
+        self.scenario = scenario
+        return scenario
+
     def reset(self, uid: str | None = None) -> None:
         """Forget one account, or everything (clock, ids, callbacks and stored objects too)."""
         self.state.reset(uid)
@@ -148,6 +182,9 @@ class TopviewMock(Backend):
             self.notices.policy = self.config.notice_policy
             self.faults.reset()
             self.journal.reset()
+            self.variants.reset()
+            self.scenario = Scenario()
+            self.state.default_credits = self.config.credits
             self.state.credit_overrides.clear()
             self.policies.reset(self.config.progression, self.config.max_unfinished)
 

@@ -100,8 +100,11 @@ def wait_for_port(url: str, timeout: float = 30.0) -> None:
             time.sleep(0.05)
 
 
-def test_serve_runs_and_stops_on_sigterm() -> None:
+def test_serve_runs_and_stops_on_sigterm(tmp_path: Path) -> None:
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text("faults: [{operationId: captionList, code: '5003', times: 1}]\n")
     command = [sys.executable, "-m", "mock_server", "serve", "--port", "0", "--speed", "100", "--log-level", "warning"]
+    command += ["--scenario", str(scenario)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         lines = lines_of(process)
@@ -111,6 +114,7 @@ def test_serve_runs_and_stops_on_sigterm() -> None:
         assert lines.get(timeout=10) == f"control API: {url}/_mock/"
         wait_for_port(url)
         with httpx.Client(base_url=url, headers=HEADERS, timeout=10) as client:
+            assert [client.get("/v1/caption/list").json()["code"] for _ in range(2)] == ["5003", "200"]  # --scenario
             submitted = client.post("/v1/scraper/task/submit", json={"productLink": "https://shop.example.com/p/1"})
             task_id = submitted.json()["result"]["taskId"]
             # realtime at speed 100: init 1 s + running 3 s take 0.04 real seconds; the ticker finishes it.

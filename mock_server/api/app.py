@@ -120,6 +120,8 @@ def endpoint(mock: Backend, op: Operation, handler: Handler) -> Callable[[Reques
         except FaultReply as fault:  # a gateway page or a dropped connection: no envelope at all
             mock.journal.record(op, request, None, fault.status)
             return fault.response
+        if mock.variants:  # a scenario's response variants: the answer reshaped as a client must survive it
+            payload, request.state.variants = mock.variants.apply(op.operation_id, payload)
         response = JSONResponse(payload, status_code=status)
         mock.journal.record(op, request, payload, status)
         return response

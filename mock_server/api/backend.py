@@ -25,6 +25,8 @@ from ..contract.results import render
 from ..contract.rules import validate_rules
 from ..control.faults import Faults
 from ..control.journal import Journal
+from ..control.scenario import Scenario
+from ..control.variants import Variants
 from ..engine.clock import Clock
 from ..engine.errors import TopviewError, bad_value
 from ..engine.lifecycle import Engine, Policies
@@ -65,6 +67,8 @@ class Backend:
         self.notices = NoticeDispatcher(self.clock, config.notice_policy)
         self.faults = Faults(config.seed)
         self.journal = Journal(self.clock, config.journal_size)
+        self.variants = Variants()  # response variants of the scenario in force, applied after rendering
+        self.scenario = Scenario()  # the scenario applied last (the empty one: the fake as configured)
         self.engine.on_finish(self._finished)
         for operation in self.contract:
             validate_rules(operation, NAMED_CHECKS)

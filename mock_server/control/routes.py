@@ -18,6 +18,8 @@ from ..engine.lifecycle import describe
 from ..engine.tasks import Outcome, Progression, Task
 from . import schema
 from .index import PREFIX, index, openapi_json, openapi_yaml
+from .scenario import FIELDS as SCENARIO_FIELDS
+from .scenario import Scenario, unknown_operations
 from .schema import ControlError
 from .surface import Controls
 
@@ -201,6 +203,23 @@ def _operation(mock: Controls, operation_id: str) -> str:
     return operation_id
 
 
+# -- scenarios -------------------------------------------------------------------------------------------
+
+
+async def put_scenario(mock: Controls, request: Request) -> Any:
+    """PUT /_mock/scenario {progression?, outcomes?, faults?, variants?, account?, callbacks?}: reset, then apply."""
+    scenario = Scenario.from_json(await schema.read_body(request, SCENARIO_FIELDS))
+    unknown = unknown_operations(scenario, {op.operation_id for op in mock.contract})
+    if unknown:
+        raise ControlError(f"{unknown[0]} is not an operation of the contract")
+    return {"scenario": mock.apply_scenario(scenario).to_json()}
+
+
+async def show_scenario(mock: Controls, request: Request) -> Any:
+    """GET /_mock/scenario: the scenario applied last ({} when none since the last reset)."""
+    return {"scenario": mock.scenario.to_json()}
+
+
 # -- faults and journal ----------------------------------------------------------------------------------
 
 
@@ -326,6 +345,8 @@ ROUTES: tuple[tuple[str, str, Action], ...] = (
     ("PUT", "/concurrency", concurrency),
     ("PUT", "/credits", set_credits),
     ("GET", "/credits", credits),
+    ("PUT", "/scenario", put_scenario),
+    ("GET", "/scenario", show_scenario),
     ("POST", "/faults", add_fault),
     ("GET", "/faults", faults),
     ("DELETE", "/faults", clear_faults),

@@ -20,6 +20,8 @@ from ..engine.state import State
 from ..engine.tasks import Outcome, Progression, Task
 from .faults import FaultRule, Faults, FaultSpec
 from .journal import Journal
+from .scenario import Scenario
+from .variants import Variants
 
 
 class Controls(Protocol):
@@ -34,6 +36,11 @@ class Controls(Protocol):
     notices: NoticeDispatcher
     faults: Faults
     journal: Journal
+    variants: Variants
+    scenario: Scenario
+
+    def apply_scenario(self, scenario: Scenario) -> Scenario:
+        """Reset, then behave as the scenario says."""
 
     def reset(self, uid: str | None = None) -> None:
         """Forget one account, or everything."""

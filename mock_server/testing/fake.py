@@ -20,6 +20,7 @@ import respx
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..control.faults import DroppedConnection
+from ..control.scenario import Scenario
 from ..engine.lifecycle import describe
 from ..engine.tasks import Outcome
 from ..mock import TopviewMock, create_app
@@ -148,6 +149,10 @@ class TopviewControls:
     def reset(self, uid: str | None = None) -> None:
         """Forget one account, or everything."""
         self._run(self.mock.reset, uid)
+
+    def apply_scenario(self, scenario: Scenario | Mapping[str, Any]) -> Scenario:
+        """Reset the fake, then behave as ``scenario`` says (a Scenario or its JSON document)."""
+        return self._run(self.mock.apply_scenario, scenario)
 
     def notices(self, task_id: str | None = None) -> list[Any]:
         """The callback deliveries so far (of one task), oldest first."""

@@ -70,6 +70,15 @@ def test_control_api(topview_mock):
     assert len(topview_mock.journal.entries()) == 3  # the mock's own attributes are reachable too
 
 
+def test_scenario_on_both_fixtures(topview_mock, topview_server):
+    live = httpx.Client(base_url=topview_server.url, headers=topview_server.headers)
+    for fake, client in ((topview_mock, topview_mock.sync_client), (topview_server, live)):
+        applied = fake.apply_scenario({"faults": [{"operationId": "scraperSubmit", "code": "5003", "times": 1}]})
+        assert applied.to_json() == {"faults": [{"operationId": "scraperSubmit", "code": "5003", "times": 1}]}
+        assert [client.post(SUBMIT, json=PRODUCT).json()["code"] for _ in range(2)] == ["5003", "200"]
+    live.close()
+
+
 @pytest.mark.topview(seed=3, credits=10, progression=Progression("polls", 1, 2), uid="uid-carol")
 def test_marker(topview_mock):
     assert topview_mock.mock.config.seed == 3
@@ -185,7 +194,7 @@ def test_fixtures_and_marker(pytester: pytest.Pytester) -> None:
     """Every fixture and the marker work in a project that only installed the package."""
     pytester.makepyfile(test_downstream=FIXTURES_AND_MARKER)
     result = pytester.runpytest("-p", "no:cacheprovider", "-W", "error", "--strict-markers")
-    result.assert_outcomes(passed=11)
+    result.assert_outcomes(passed=12)
 
 
 def test_errors_inside_the_fake_surface(pytester: pytest.Pytester) -> None:
