@@ -21,6 +21,7 @@ from .callbacks.policy import DeliveryPolicy
 from .config import MockConfig
 from .engine.tasks import Progression
 from .mock import TopviewMock, create_app
+from .recording import commands as recording
 from .testing.fake import ErrorTrap
 from .testing.server import bind, serve, url_of
 
@@ -117,6 +118,7 @@ def parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help=f"real seconds one callback attempt may take (default {DEFAULTS['notice_timeout']:g})",
     )
+    recording.add_commands(commands)
     return top
 
 
@@ -224,6 +226,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``topview-mock`` command."""
     args = parser().parse_args(argv)
     try:
+        if args.command in recording.NAMES:
+            return recording.run(args)
         options = settings(args)
         if args.command == "serve":
             return run_serve(options)

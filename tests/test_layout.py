@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "mock_server"
-SUBPACKAGES = ("engine", "storage", "callbacks", "contract", "control", "api", "testing")
+SUBPACKAGES = ("engine", "storage", "callbacks", "contract", "control", "api", "testing", "recording")
 
 # What each part may import (besides itself). Lower parts never see higher ones.
 _LOW = frozenset({"engine", "storage", "callbacks", "contract", "control"})
@@ -27,7 +27,8 @@ BELOW: dict[str, frozenset[str]] = {
     "api": _LOW | {"config"},
     "mock": _LOW | {"config", "api"},
     "testing": _LOW | {"config", "api", "mock"},
-    "cli": _LOW | {"config", "api", "mock", "testing"},
+    "recording": _LOW | {"config", "api", "mock", "testing"},
+    "cli": _LOW | {"config", "api", "mock", "testing", "recording"},
     "__main__": frozenset({"cli"}),
     "__init__": _LOW | {"config", "api", "mock", "testing"},
 }

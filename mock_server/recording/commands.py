@@ -1,0 +1,119 @@
+"""``topview-mock record``, ``replay`` and ``drift``: the command-line side of recording.
+
+``cli`` adds these subcommands with :func:`add_commands` and hands their parsed arguments to :func:`run`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import socket
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from starlette.types import ASGIApp
+
+from ..testing.server import Uvicorn, bind, url_of
+from .proxy import DEFAULT_UPSTREAM, Recorder, RecordOptions
+from .redaction import Secrets
+
+NAMES = ("record",)
+
+
+def add_commands(commands: Any) -> None:
+    """Add ``record``, ``replay`` and ``drift`` to the ``topview-mock`` subcommands."""
+    record = commands.add_parser(
+        "record",
+        help="record real traffic through a reverse proxy into VCR cassettes",
+        description="A reverse proxy that forwards to the Topview API and writes every exchange, scrubbed of "
+        "secrets, to VCR cassettes (one per session, or per test named in the X-Topview-Mock-Cassette header).",
+    )
+    record.add_argument(
+        "--upstream", default=DEFAULT_UPSTREAM, help=f"the API to forward to (default {DEFAULT_UPSTREAM})"
+    )
+    record.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+    record.add_argument("--port", type=int, default=8100, help="port to listen on, 0 for any free one (default 8100)")
+    record.add_argument("--out", type=Path, required=True, help="directory the cassettes are written to")
+    record.add_argument(
+        "--max-credits",
+        type=float,
+        metavar="N",
+        help="stop forwarding submits once recorded tasks would spend more than N credits (answered 4100)",
+    )
+    record.add_argument(
+        "--record-as",
+        metavar="URL",
+        help="base URL written in cassettes instead of the upstream's (e.g. https://api.topview.ai)",
+    )
+    record.add_argument(
+        "--record-media", action="store_true", help="keep upload and download bytes, not only size and type"
+    )
+    record.add_argument("--session", default="session", help="cassette name of requests naming none (default session)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run one of these subcommands."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if args.command == "record":
+        return run_record(args)
+    raise ValueError(f"unknown command {args.command}")
+
+
+def run_record(args: argparse.Namespace) -> int:
+    """Record until SIGINT or SIGTERM; 1 if a cassette was refused because a secret survived in it."""
+    secrets = Secrets()
+    secrets.add(key=os.environ.get("TOPVIEW_API_KEY", ""), uid=os.environ.get("TOPVIEW_UID", ""))
+    options = RecordOptions(
+        out=args.out,
+        upstream=args.upstream,
+        record_as=args.record_as,
+        max_credits=args.max_credits,
+        record_media=args.record_media,
+        session=args.session,
+        secrets=secrets,
+    )
+    recorder = Recorder(options)
+    sock = bind(args.host, args.port)
+
+    def announce() -> None:
+        budget = f", at most {args.max_credits:g} credits" if args.max_credits is not None else ""
+        print(f"topview-mock record listening on {url_of(sock)}", flush=True)
+        print(f"forwarding to {args.upstream}; cassettes in {args.out}{budget}; Ctrl-C to stop", flush=True)
+
+    try:
+        asyncio.run(_serve(recorder.app(), sock, announce, recorder.aclose))
+    finally:
+        sock.close()
+    written = {name: len(tape.interactions) for name, tape in recorder.tapes.items() if tape.interactions}
+    print(f"topview-mock record stopped: {sum(written.values())} exchange(s) in {len(written)} cassette(s)")
+    for leak in recorder.leaks:
+        print(f"topview-mock record: {leak}", file=sys.stderr)
+    return 1 if recorder.leaks else 0
+
+
+async def _serve(app: ASGIApp, sock: socket.socket, on_ready: Callable[[], None], on_stop: Callable[[], Any]) -> None:
+    """Serve ``app`` on ``sock`` until SIGINT or SIGTERM."""
+    server = Uvicorn(uvicorn.Config(app, log_level="warning", log_config=None, lifespan="off"))
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, lambda: setattr(server, "should_exit", True))
+    watcher = asyncio.create_task(_when_started(server, on_ready))
+    try:
+        await server.serve(sockets=[sock])
+    finally:
+        watcher.cancel()
+        await on_stop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+
+
+async def _when_started(server: Uvicorn, on_ready: Callable[[], None]) -> None:
+    while not server.started:
+        await asyncio.sleep(0.01)
+    on_ready()

@@ -1,0 +1,83 @@
+"""The commands as a user runs them: ``topview-mock record`` in front of a stand-in API on loopback."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+from standin import KEY, UID, StandIn, free_socket, served
+from topview_calls import load_contract
+
+from mock_server import TopviewMock
+from mock_server.recording.cassettes import load
+from mock_server.storage.media import sample
+
+AUTH = {"Topview-Uid": UID, "Authorization": f"Bearer {KEY}"}
+
+
+@contextmanager
+def command(*args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """``python -m mock_server <args>`` until it prints where it listens; yields the process and that URL."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mock_server", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = ""
+        while not url:
+            line = process.stdout.readline()  # type: ignore[union-attr]
+            if not line:
+                raise AssertionError(f"the command ended early: {process.stderr.read()}")  # type: ignore[union-attr]
+            if "listening on " in line:
+                url = line.split("listening on ", 1)[1].strip()
+        yield process, url
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+
+
+def test_record_forwards_to_a_loopback_upstream_and_writes_a_scrubbed_cassette(tmp_path: Path) -> None:
+    sock = free_socket()
+    port = sock.getsockname()[1]
+    # The bucket is "another host": the same stand-in reached by another name.
+    stand_in = StandIn(
+        TopviewMock(contract=load_contract()), api=f"http://127.0.0.1:{port}", s3=f"http://localhost:{port}"
+    )
+    with served(stand_in.app, sock) as upstream:
+        args = (
+            "record",
+            "--upstream",
+            upstream,
+            "--port",
+            "0",
+            "--out",
+            str(tmp_path),
+            "--record-as",
+            "https://api.topview.ai",
+        )
+        with command(*args) as (process, url):
+            with httpx.Client(base_url=url, headers=AUTH) as client:
+                credential = client.get("/v1/upload/credential", params={"format": "png"}).json()["result"]
+                assert credential["uploadUrl"].startswith(f"{url}/_ext/http/localhost:{port}/s3/")
+                assert client.put(credential["uploadUrl"], content=sample("png")).status_code == 200
+                assert client.get("/v1/upload/check", params={"fileId": credential["fileId"]}).json()["result"]
+            process.send_signal(signal.SIGTERM)
+            out, err = process.communicate(timeout=20)
+    assert process.returncode == 0, err
+    assert "3 exchange(s) in 1 cassette(s)" in out
+    cassette = load(tmp_path / "session.yaml")
+    assert [i.request.uri.split("?")[0] for i in cassette][::2] == [
+        "https://api.topview.ai/v1/upload/credential",
+        "https://api.topview.ai/v1/upload/check",
+    ]
+    assert cassette.interactions[1].request.uri.startswith(f"http://localhost:{port}/s3/")
+    text = (tmp_path / "session.yaml").read_text()
+    assert KEY not in text and UID not in text
