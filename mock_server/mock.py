@@ -42,11 +42,13 @@ class TopviewMock(Backend):
         self, uid: str | None = None, task_id: str | None = None, state: DeliveryState | None = None
     ) -> list[NoticeDelivery]:
         """The callback journal, oldest first: every delivery with every attempt, optionally filtered."""
+        self.engine.settle()
         return [d for d in self.notices.journal(uid, task_id) if state is None or d.state == state]
 
     async def drain_callbacks(self) -> list[NoticeDelivery]:
         """Run due work, wait for every callback attempt in flight; the deliveries still waiting on the clock."""
         self.tick()
+        await self.engine.caught_up()
         await self.notices.drain()
         return self.notices.pending()
 
@@ -111,6 +113,7 @@ class TopviewMock(Backend):
 
     def credits(self, uid: str) -> dict[str, float]:
         """An account's ledger: ``granted == balance + reserved + spent``."""
+        self.engine.settle_tenant(uid)
         ledger = self.state.tenant(uid, self.clock.now()).ledger
         return {
             "granted": ledger.granted,
@@ -120,6 +123,7 @@ class TopviewMock(Backend):
         }
 
     def _task(self, task_id: str) -> Task:
+        self.engine.settle()  # the control API shows (and changes) tasks as of now
         task = self.state.find_task(task_id)
         if task is None:
             raise KeyError(task_id)
@@ -127,6 +131,7 @@ class TopviewMock(Backend):
 
     def tasks(self, uid: str | None = None) -> list[dict[str, Any]]:
         """Every task (of one account), as the control plane shows them."""
+        self.engine.settle()
         tenants = [self.state.tenants[uid]] if uid in self.state.tenants else [] if uid else self.state.tenants.values()
         return [describe(t) for tenant in tenants for t in tenant.tasks.values()]
 

@@ -102,19 +102,21 @@ async def credit_logs(mock: Backend, call: Call) -> dict[str, Any]:
 async def m2v_task_list(mock: Backend, call: Call) -> dict[str, Any]:
     """The account's m2v tasks, newest first."""
     tasks = [t for t in reversed(call.tenant.tasks.values()) if t.kind == "m2v" and not t.deleted]
-    items = [
-        {
-            "taskId": t.task_id,
-            "status": t.status,
-            "errorMsg": t.error_msg,
-            "productName": t.params.get("productName") or (t.output or {}).get("productName"),
-            "productDescription": t.params.get("productDescription") or (t.output or {}).get("productDescription"),
-            "gmtCreate": iso(t.created_at).replace("T", " ").rstrip("Z"),
-            "diskSpace": {"size": str(_task_bytes(mock, t)), "unit": "byte"},
-        }
-        for t in tasks
-    ]
-    return call.page(items)
+    page = call.page(tasks)
+    page["data"] = [_m2v_item(mock, mock.made(t)) for t in page["data"]]
+    return page
+
+
+def _m2v_item(mock: Backend, t: Task) -> dict[str, Any]:
+    return {
+        "taskId": t.task_id,
+        "status": t.status,
+        "errorMsg": t.error_msg,
+        "productName": t.params.get("productName") or (t.output or {}).get("productName"),
+        "productDescription": t.params.get("productDescription") or (t.output or {}).get("productDescription"),
+        "gmtCreate": iso(t.created_at).replace("T", " ").rstrip("Z"),
+        "diskSpace": {"size": str(_task_bytes(mock, t)), "unit": "byte"},
+    }
 
 
 def _task_bytes(mock: Backend, task: Task) -> int:

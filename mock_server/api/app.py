@@ -55,6 +55,45 @@ SPECIAL: dict[str, Handler] = {
 }
 
 
+# What a request reads decides what it first brings up to date, so that no request waits for work it does
+# not read (20,000 tasks finishing at one clock advance, other accounts' results): a task query or a plain
+# submit reads one task, which its handler settles; these read the account's tasks and credits, so the
+# account's due transitions are taken first; every other operation may read what results add to an
+# account (output files, replace keys, cloned voices, custom avatars), so its pending results are made too.
+TASK_ONLY: frozenset[Handler] = frozenset(
+    {handlers.query, account.upload_credential, account.upload_check, account.notice_url_check}
+)
+ACCOUNT_WIDE: frozenset[Handler] = frozenset(
+    {
+        account.credit_detail,
+        account.credit_logs,
+        account.m2v_task_list,
+        account.m2v_task_delete,
+        account.photo_avatar_create,
+        handlers.m2v_script_list,
+        handlers.m2v_script_update,
+        handlers.m2v_export,
+        boards.board_list,
+        boards.board_create,
+        boards.board_detail,
+        boards.board_update,
+        boards.board_delete,
+        boards.board_task_list,
+        boards.board_task_detail,
+        boards.board_task_batch_delete,
+        boards.batch_download_submit,
+        boards.batch_download_status,
+    }
+)
+
+
+def reads_of(op: Operation, handler: Handler) -> str:
+    """What a request of ``op`` reads: ``task``, ``account`` (tasks and credits) or ``results`` (all of it)."""
+    if handler in TASK_ONLY or (handler is handlers.submit and not op.annotations):
+        return "task"
+    return "account" if handler in ACCOUNT_WIDE else "results"
+
+
 def handler_for(mock: Backend, operation_id: str) -> Handler:
     """The handler serving ``operation_id``; an operation nobody serves is refused at start-up."""
     if operation_id in SPECIAL:
@@ -105,12 +144,12 @@ async def wrong_method(request: Request, exc: Exception) -> Response:
 
 def endpoint(mock: Backend, op: Operation, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     """The request pipeline of one operation: auth, parse, validate, rules, handle, envelope."""
+    reads = reads_of(op, handler)
 
     async def serve(request: Request) -> Response:
         try:
-            mock.engine.settle()
             await mock.faults.before(op, request)  # forced codes, statuses, latency, dropped connections
-            call = await prepare(mock, op, request)
+            call = await prepare(mock, op, request, reads)
             result = await handler(mock, call)
             cdn = call.query.get("needCloudFrontUrl") is True
             payload = envelope(render(result, mock.url_for(call.base_url, cdn=cdn)))
@@ -129,7 +168,7 @@ def endpoint(mock: Backend, op: Operation, handler: Handler) -> Callable[[Reques
     return serve
 
 
-async def prepare(mock: Backend, op: Operation, request: Request) -> Call:
+async def prepare(mock: Backend, op: Operation, request: Request, reads: str = "results") -> Call:
     """Authenticate and validate a request into a :class:`Call` (raising TopviewError otherwise)."""
     uid, api_key = authenticate(mock, request)
     query = op.query_check(dict(request.query_params), "")
@@ -137,6 +176,10 @@ async def prepare(mock: Backend, op: Operation, request: Request) -> Call:
     if op.body_check is not None:
         body = op.body_check(await read_json(mock, request), "")
     tenant = mock.state.tenant(uid, mock.clock.now())
+    if reads != "task":
+        mock.engine.settle_tenant(uid)
+        if reads == "results":
+            mock.make_all(tenant)
     call = Call(op, uid, api_key, tenant, query, body, request.headers, str(request.base_url).rstrip("/"))
     if body:
         check_annotations(op, body, tenant, mock.resources)

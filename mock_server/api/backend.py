@@ -7,11 +7,12 @@ the handlers of this package receive it. Two backends share nothing: all mutable
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..callbacks.dispatcher import NoticeDispatcher
-from ..callbacks.payloads import build_notice_body, notice_result
+from ..callbacks.payloads import PendingNotice, build_notice_body, notice_result
 from ..callbacks.policy import check_notice_url
 from ..config import MockConfig
 from ..contract.catalogues import Catalogues
@@ -30,12 +31,15 @@ from ..control.variants import Variants
 from ..engine.clock import Clock
 from ..engine.errors import TopviewError, bad_value
 from ..engine.lifecycle import Engine, Policies
-from ..engine.state import State
+from ..engine.state import State, Tenant
 from ..engine.tasks import Outcome, Task
 from ..storage.links import Media, ResultLinks
 from ..storage.store import ObjectStore
 from ..storage.uploads import receive_upload
 from .call import Call
+
+if TYPE_CHECKING:
+    from faker import Faker
 
 
 class Backend:
@@ -118,6 +122,11 @@ class Backend:
 
     def task_result(self, task: Task) -> dict[str, Any]:
         """The query result of a task as of now (with Media markers, rendered on the way out)."""
+        self.made(task)
+        for child_id in task.children:  # an m2v task shows its export stages
+            child = self.state.tenants[task.uid].tasks.get(child_id)
+            if child is not None:
+                self.made(child)
         schema = self.contract[self.table.by_name[task.kind].query].result_schema
         return query_result(task, self.state.tenants[task.uid], schema)
 
@@ -125,26 +134,53 @@ class Backend:
         """A function rendering result media into presigned (or CloudFront-style) URLs on ``base_url``."""
         return self.links.url_for(base_url, cdn=cdn)
 
+    # -- results, made when first needed ---------------------------------------------------------------
+
+    @cached_property
+    def faker(self) -> Faker:
+        """The fake's one Faker, reseeded for every result (building one costs milliseconds)."""
+        from faker import Faker
+
+        return Faker()
+
+    def made(self, task: Task) -> Task:
+        """The task with its result made, if it succeeded and the result was not needed before."""
+        tenant = self.state.tenants.get(task.uid)
+        if tenant is not None and tenant.unmade.pop(task.task_id, None) is not None:
+            schema = self.contract[self.table.by_name[task.kind].query].result_schema
+            task.output = generate(task, tenant, schema, seed=self.config.seed, faker=self.faker)
+        return task
+
+    def make_all(self, tenant: Tenant) -> None:
+        """Make every result of the account not made yet (before reading what results add to it)."""
+        while tenant.unmade:
+            self.made(next(iter(tenant.unmade.values())))
+
     def _finished(self, task: Task) -> None:
+        # Called for every finishing task, possibly thousands at one clock advance: only bookkeeping
+        # here. The result (Faker text, file records, ids) is made when first needed (`made`).
         tenant = self.state.tenants.get(task.uid)
         if tenant is None:
             return
         kind = self.table.by_name[task.kind]
         if task.status == "success" and kind.generated:
-            schema = self.contract[kind.query].result_schema
-            task.output = generate(
-                task, tenant, schema, new_id=self.state.ids.new, now=self.clock.now(), seed=self.config.seed
-            )
+            tenant.unmade[task.task_id] = task
         if task.notice_url and task.notice_uuid:
             # The notice names the task the client submitted: an m2v export stage reports its m2v task.
             reported = tenant.tasks[task.parent_id] if task.parent_id else task
-            result = notice_result(task, reported, self.task_result(reported))
-            body = build_notice_body(
-                task.notice_uuid,
-                kind.biz_type_for(task) or "",
-                reported.task_id,
-                task.status,
-                task.error_msg or "",
-                render(result, self.url_for(self.public_url, cdn=False)),
+            biz_type = kind.biz_type_for(task) or ""
+            body = PendingNotice(
+                task.notice_uuid, biz_type, reported.task_id, lambda: self._notice_body(task, reported, biz_type)
             )
             self.notices.enqueue(task.uid, task.notice_url, body)
+
+    def _notice_body(self, task: Task, reported: Task, biz_type: str) -> dict[str, str]:
+        result = notice_result(task, reported, self.task_result(reported))
+        return build_notice_body(
+            task.notice_uuid or "",
+            biz_type,
+            reported.task_id,
+            task.status,
+            task.error_msg or "",
+            render(result, self.url_for(self.public_url, cdn=False)),
+        )

@@ -21,16 +21,17 @@ async def submit(mock: Backend, call: Call) -> dict[str, Any]:
     """Admit a task of the row's kind and acknowledge it (status "success" = accepted)."""
     kind = mock.table.by_submit[call.op.operation_id]
     if kind.name == "voice_clone":
-        _unique_voice_name(call)
+        _unique_voice_name(mock, call)
     task = mock.new_task(call, kind)
     return ack(task)
 
 
-def _unique_voice_name(call: Call) -> None:
+def _unique_voice_name(mock: Backend, call: Call) -> None:
     """Cloned voice names are unique per account (4005), counting clones still running (contracts/README.md)."""
     name = call.body.get("name")
     if not name:
         return  # an unnamed clone is named after its taskId
+    mock.make_all(call.tenant)  # finished clones join the voices when their results are made
     taken = {v.get("voiceName") for v in call.tenant.voices.values()}
     taken |= {
         t.params.get("name")
@@ -74,8 +75,8 @@ async def query(mock: Backend, call: Call) -> dict[str, Any]:
 # -- m2v scripts and export ----------------------------------------------------------------------------
 
 
-def _scripts(call: Call) -> tuple[Task, list[dict[str, Any]]]:
-    task = own_task(call, call.param("taskId"), ("m2v",))
+def _scripts(mock: Backend, call: Call) -> tuple[Task, list[dict[str, Any]]]:
+    task = mock.made(own_task(call, call.param("taskId"), ("m2v",)))
     if task.status != "success" or task.output is None:
         raise TopviewError("4000", f"taskId {task.task_id} has no script yet: the task is {task.status}")
     return task, task.output.setdefault("scriptContentList", [])
@@ -83,12 +84,12 @@ def _scripts(call: Call) -> tuple[Task, list[dict[str, Any]]]:
 
 async def m2v_script_list(mock: Backend, call: Call) -> list[dict[str, Any]]:
     """The scripts of a finished m2v task."""
-    return _scripts(call)[1]
+    return _scripts(mock, call)[1]
 
 
 async def m2v_script_update(mock: Backend, call: Call) -> dict[str, Any]:
     """Replace every segment of one script of an m2v task."""
-    task, scripts = _scripts(call)
+    task, scripts = _scripts(mock, call)
     script_id = call.body.get("scriptId", 0)
     script = next((s for s in scripts if s["scriptId"] == script_id), None)
     if script is None:
@@ -102,7 +103,7 @@ async def m2v_script_update(mock: Backend, call: Call) -> dict[str, Any]:
 
 async def m2v_export(mock: Backend, call: Call) -> dict[str, Any]:
     """Start the export stage of a successful m2v task; its progress shows in the task's query."""
-    parent = own_task(call, call.body["taskId"], ("m2v",))
+    parent = mock.made(own_task(call, call.body["taskId"], ("m2v",)))
     if parent.status != "success":
         raise TopviewError(
             "4000", f"taskId {parent.task_id} can be exported only once it is success, it is {parent.status}"

@@ -2,7 +2,9 @@
 
 Retry *schedules* use virtual time, so a test moves the clock instead of waiting; the HTTP attempts
 themselves are real network I/O and are bounded by ``DeliveryPolicy.attempt_timeout`` real seconds.
-Each attempt runs as its own asyncio task (no worker pool), so a slow receiver delays nobody else.
+Up to ``MAX_IN_FLIGHT`` attempts run at once, each in its own turn of a small crew of asyncio tasks, so a
+slow receiver delays nobody else; the rest wait their turn, and an attempt's timeout starts only when
+the attempt does, so it measures the receiver, never the time spent waiting to be scheduled.
 
 The dispatcher works in two settings. Inside a running event loop (the server, async tests), due
 attempts start as soon as they are due: on enqueue, and after every clock advance. Without a running
@@ -14,16 +16,22 @@ server — so the control API must advance the clock from async endpoints).
 from __future__ import annotations
 
 import asyncio
+import heapq
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 
 import httpx
 
 from ..engine.clock import Clock
-from .payloads import NOTICE_FIELDS
+from .payloads import NOTICE_FIELDS, PendingNotice
 from .policy import DeliveryPolicy, check_notice_url
 from .records import Attempt, NoticeDelivery
 from .sender import NoticeSender
+
+# Attempts in flight at once. Thousands started together would share the loop so thinly that every
+# one of them timed out; beyond this many, deliveries wait (still "pending") for a free turn.
+MAX_IN_FLIGHT = 64
 
 
 class NoticeDispatcher:
@@ -42,14 +50,19 @@ class NoticeDispatcher:
         self._sender = NoticeSender(transport)
         self._timer = timer  # real time, only to measure how long an HTTP attempt took
         self._journal: dict[str, NoticeDelivery] = {}
-        # Pending deliveries neither in flight nor held by the shuffle aid.
-        self._waiting: dict[str, NoticeDelivery] = {}
+        # Pending deliveries waiting for their time: (due, order, delivery), soonest first.
+        self._waiting: list[tuple[float, int, NoticeDelivery]] = []
+        # Due deliveries waiting for a free turn; a batch (the shuffle aid's) is attempted in order.
+        self._ready: deque[list[NoticeDelivery]] = deque()
         # Shuffle aid: deliveries waiting for the window to close.
         self._held: list[NoticeDelivery] = []
         self._window_closes_at: float | None = None
-        self._inflight: dict[str, asyncio.Task[None]] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        # Due or in flight: resolved when the delivery's attempt is over.
+        self._inflight: dict[str, asyncio.Future[None]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()  # the crew attempting ready deliveries
+        self._finished_order: deque[str] = deque()  # finished deliveries, the first to evict first
         self._sequence = 0
+        self._sequence_waiting = 0
         self._closed = False
         clock.subscribe(self._on_clock)
 
@@ -120,9 +133,9 @@ class NoticeDispatcher:
     async def settle(self, delivery_id: str) -> NoticeDelivery:
         """Wait for the delivery's in-flight attempt, if any, to finish; returns the record."""
         delivery = self._journal[delivery_id]
-        task = self._inflight.get(delivery_id)
-        if task is not None:
-            await asyncio.wait({task})
+        done = self._inflight.get(delivery_id)
+        if done is not None:
+            await asyncio.wait({done})
         return delivery
 
     def run_pending_sync(self) -> None:
@@ -135,8 +148,12 @@ class NoticeDispatcher:
         """Forget every delivery and cancel attempts in flight."""
         for task in self._tasks:
             task.cancel()
+        for done in self._inflight.values():
+            done.cancel()
         self._journal.clear()
+        self._finished_order.clear()
         self._waiting.clear()
+        self._ready.clear()
         self._held.clear()
         self._window_closes_at = None
         self._inflight.clear()
@@ -159,7 +176,7 @@ class NoticeDispatcher:
         self,
         uid: str,
         url: str,
-        body: dict[str, str],
+        body: Mapping[str, str],
         *,
         replay_of: str | None = None,
         duplicate_of: str | None = None,
@@ -170,7 +187,7 @@ class NoticeDispatcher:
             id=f"dlv-{self._sequence:06d}",
             uid=uid,
             url=url,
-            body=dict(body),
+            body=body if isinstance(body, PendingNotice) else dict(body),  # made on first read, then fixed
             created_at=self._clock.now(),
             replay_of=replay_of,
             duplicate_of=duplicate_of,
@@ -180,18 +197,13 @@ class NoticeDispatcher:
         return delivery
 
     def _evict(self) -> None:
-        """Drop the oldest finished deliveries while the journal is over its limit."""
+        """Drop the oldest finished deliveries while the journal is over its limit (unfinished ones never)."""
         excess = len(self._journal) - self.policy.journal_limit
-        if excess <= 0:
-            return
-        victims: list[str] = []
-        for key, delivery in self._journal.items():
-            if len(victims) == excess:
-                break
-            if delivery.finished:  # unfinished ones are never lost
-                victims.append(key)
-        for key in victims:
-            del self._journal[key]
+        while excess > 0 and self._finished_order:
+            delivery = self._journal.get(self._finished_order.popleft())
+            if delivery is not None and delivery.finished:
+                del self._journal[delivery.id]
+                excess -= 1
 
     def _refuse(self, delivery: NoticeDelivery) -> bool:
         """Mark the delivery refused when its URL breaks the policy; True if it was."""
@@ -200,13 +212,15 @@ class NoticeDispatcher:
             return False
         delivery.state = "refused"
         delivery.refused_reason = problem
+        self._finished_order.append(delivery.id)
         return True
 
     def _wait(self, delivery: NoticeDelivery, due: float) -> None:
         """Queue the delivery's next attempt for virtual time ``due``."""
         delivery.state = "pending"
         delivery.next_attempt_at = due
-        self._waiting[delivery.id] = delivery
+        self._sequence_waiting += 1
+        heapq.heappush(self._waiting, (due, self._sequence_waiting, delivery))
 
     def _on_clock(self) -> None:
         """Clock listener: start what became due, if there is a loop to run it on."""
@@ -218,39 +232,43 @@ class NoticeDispatcher:
             self._start_due()
 
     def _start_due(self) -> None:
-        """Spawn a task for every attempt that is due (needs a running loop)."""
+        """Move every attempt that is due to the ready queue and staff it (needs a running loop)."""
+        self._collect_due()
+        loop = asyncio.get_running_loop()
+        while self._ready and len(self._tasks) < MAX_IN_FLIGHT:
+            task = loop.create_task(self._work())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    def _collect_due(self) -> None:
         now = self._clock.now()
         if self._held and self._window_closes_at is not None and now >= self._window_closes_at:
             batch = list(reversed(self._held))
             self._held.clear()
             self._window_closes_at = None
-            self._spawn(batch)
-        due = sorted((d for d in self._waiting.values() if _due_time(d) <= now), key=_due_time)
-        for delivery in due:
-            self._spawn([delivery])
+            self._make_ready(batch)
+        while self._waiting and self._waiting[0][0] <= now:
+            self._make_ready([heapq.heappop(self._waiting)[2]])
 
-    def _spawn(self, batch: list[NoticeDelivery]) -> None:
-        """Run first attempts of ``batch`` one after another in a task of the running loop."""
+    def _make_ready(self, batch: list[NoticeDelivery]) -> None:
+        loop = asyncio.get_running_loop()
         for delivery in batch:
-            self._waiting.pop(delivery.id, None)
-        task = asyncio.get_running_loop().create_task(self._attempt_in_order(batch))
-        for delivery in batch:
-            self._inflight[delivery.id] = task
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+            self._inflight[delivery.id] = loop.create_future()
+        self._ready.append(batch)
 
-    async def _attempt_in_order(self, batch: list[NoticeDelivery]) -> None:
-        """Attempt each delivery of the batch in turn, then start whatever became due meanwhile."""
-        me = asyncio.current_task()
-        for delivery in batch:
-            try:
-                await self._attempt(delivery)
-            finally:
-                if self._inflight.get(delivery.id) is me:
-                    del self._inflight[delivery.id]
-        self._evict()
-        if not self._closed:
-            self._start_due()
+    async def _work(self) -> None:
+        """One of the crew: attempt ready batches, each in order, until none is left."""
+        while self._ready:
+            for delivery in self._ready.popleft():
+                try:
+                    await self._attempt(delivery)
+                finally:
+                    done = self._inflight.pop(delivery.id, None)
+                    if done is not None and not done.done():
+                        done.set_result(None)
+            self._evict()
+            if not self._closed:
+                self._collect_due()  # a retry or a twin may be due already
 
     # -------------------------------------------------------------------------------- attempts
 
@@ -273,11 +291,13 @@ class NoticeDispatcher:
         delivery.attempts.append(attempt)
         if attempt.acknowledged:
             delivery.state = "delivered"
+            self._finished_order.append(delivery.id)
             if self.policy.deliver_twice and delivery.duplicate_of is None:
                 twin = self._record(delivery.uid, delivery.url, delivery.body, duplicate_of=delivery.id)
                 self._wait(twin, self._clock.now())
         elif attempt.number >= self.policy.max_attempts:
             delivery.state = "failed"
+            self._finished_order.append(delivery.id)
         else:
             self._wait(delivery, at + self.policy.delay_after(attempt.number))
 
@@ -295,8 +315,3 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
         return asyncio.get_running_loop()
     except RuntimeError:
         return None
-
-
-def _due_time(delivery: NoticeDelivery) -> float:
-    """When the delivery's next attempt is due (never, if nothing is scheduled)."""
-    return delivery.next_attempt_at if delivery.next_attempt_at is not None else float("inf")

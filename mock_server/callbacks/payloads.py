@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +34,43 @@ class Notice:
             "errorMsg": self.error_msg,
             "result": self.result,
         }
+
+
+class PendingNotice(Mapping[str, str]):
+    """A notice body made when first read: a task finishes in microseconds, its result is made later.
+
+    The fields that say which notice it is (uuid, bizType, taskId) are known at once, so the callback
+    journal can be filtered without making the body; anything else makes it, once.
+    """
+
+    __slots__ = ("_body", "_known", "_make")
+
+    def __init__(self, uuid: str, biz_type: str, task_id: str, make: Callable[[], dict[str, str]]) -> None:
+        self._known = {"uuid": uuid, "bizType": biz_type, "taskId": task_id}
+        self._make: Callable[[], dict[str, str]] | None = make
+        self._body: dict[str, str] | None = None
+
+    @property
+    def body(self) -> dict[str, str]:
+        """The whole body, made on first use."""
+        if self._body is None:
+            assert self._make is not None
+            self._body, self._make = self._make(), None
+        return self._body
+
+    def __getitem__(self, key: str) -> str:
+        if self._body is None and key in self._known:
+            return self._known[key]
+        return self.body[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in NOTICE_FIELDS if self._body is None else key in self._body
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.body)
+
+    def __len__(self) -> int:
+        return len(self.body)
 
 
 def drop_nulls(value: object) -> object:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
@@ -70,7 +71,7 @@ class NoticeDelivery:
     id: str
     uid: str
     url: str
-    body: dict[str, str]
+    body: Mapping[str, str]  # a dict, or a PendingNotice made when first read
     created_at: float
     state: DeliveryState = "pending"
     attempts: list[Attempt] = field(default_factory=list)

@@ -27,7 +27,7 @@ class NoticeSender:
 
     async def post(self, delivery: NoticeDelivery, timeout: float) -> tuple[int | None, str, str | None]:
         """One HTTP exchange: (status, reply text, why it failed or None if acknowledged)."""
-        content = json.dumps(delivery.body, ensure_ascii=False, separators=(",", ":")).encode()
+        content = json.dumps(dict(delivery.body), ensure_ascii=False, separators=(",", ":")).encode()
         headers = {"Topview-Uid": delivery.uid, "Content-Type": "application/json"}
         try:
             # httpx's timeout bounds each phase; the outer one bounds the whole exchange.

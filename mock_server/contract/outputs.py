@@ -11,6 +11,8 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from faker import Faker
+
 from ..engine.state import FileRecord, Tenant
 from ..engine.tasks import Task
 from ..storage.links import Media
@@ -20,19 +22,21 @@ from .results import Filler, skeleton
 Patch = Callable[[Task, Tenant, dict[str, Any], Filler], None]
 
 
-def generate(
-    task: Task, tenant: Tenant, schema: Mapping[str, Any], *, new_id: Callable[[], str], now: float, seed: int
-) -> dict[str, Any]:
-    """Fill the task's query result ``schema`` and apply its kind's patch; new ids come from ``new_id``."""
+def generate(task: Task, tenant: Tenant, schema: Mapping[str, Any], *, seed: int, faker: Faker) -> dict[str, Any]:
+    """Fill the task's query result ``schema`` and apply its kind's patch.
+
+    A pure function of the seed, the task and what it was given (its uploads, its source task), so it
+    may run whenever the result is first needed: outputs join the account then.
+    """
 
     def register(kind_name: str, fmt: str) -> str:
-        file_id = new_id()
+        file_id = filler.new_id()
         tenant.files[file_id] = FileRecord(
             file_id,
             tenant.uid,
             fmt,
             f"results/{task.task_id}/{file_id}.{fmt}",
-            now,
+            task.finished_at or task.created_at,
             uploaded=True,
             kind=kind_name,
             width=filler.width if kind_name != "audio" else None,
@@ -40,7 +44,7 @@ def generate(
         )
         return file_id
 
-    filler = Filler(task, register, seed, new_id)
+    filler = Filler(task, register, seed, faker)
     output: dict[str, Any] = filler.fill(schema)
     patch = PATCHES.get(task.kind)
     if patch is not None:
@@ -193,7 +197,7 @@ def _custom_avatar(task: Task, tenant: Tenant, output: dict[str, Any], filler: F
     avatar_id = filler.new_id()
     avatar.update(
         aiavatarId=avatar_id,
-        aiavatarName=f"My avatar {len(tenant.avatars) + 1}",
+        aiavatarName=f"My avatar {avatar_id[:6]}",  # not a count of the account's avatars: results are pure
         coverUrl=Media(f"avatars/{avatar_id}.jpg", "image", "jpg"),
         previewVideoUrl=Media(f"avatars/{avatar_id}.mp4", "video", "mp4"),
         type=1,

@@ -69,20 +69,27 @@ def _non_null(types: Any) -> str | None:
 
 
 class Filler:
-    """Fills a schema for one task; ``register_file(kind, fmt)`` makes output fileIds usable later."""
+    """Fills a schema for one task; ``register_file(kind, fmt)`` makes output fileIds usable later.
 
-    def __init__(
-        self, task: Task, register_file: Callable[[str, str], str], seed: int, new_id: Callable[[], str]
-    ) -> None:
+    Everything it makes is a pure function of the seed and the task: its random choices, its text
+    (``faker``, one per fake, reseeded for each task) and its new ids all come from the task's id, so a
+    result can be made whenever it is first needed and made again identically.
+    """
+
+    def __init__(self, task: Task, register_file: Callable[[str, str], str], seed: int, faker: Faker) -> None:
         self.task = task
         self.register_file = register_file
-        self.new_id = new_id  # a fresh 32-hex id, from the fake's seeded sequence
         self.rng = random.Random(f"{seed}:{task.task_id}")
-        self.faker = Faker()
-        self.faker.seed_instance(f"{seed}:{task.task_id}")
+        self._ids = random.Random(f"{seed}:{task.task_id}:ids")
+        self.faker = faker
+        faker.seed_instance(f"{seed}:{task.task_id}")
         self.media_count = 0
         width, height = self._size()
         self.width, self.height = width, height
+
+    def new_id(self) -> str:
+        """A fresh 32-hex id for something the result creates (a fileId, an imageId, a voiceId)."""
+        return f"{self._ids.getrandbits(128):032x}"
 
     def _size(self) -> tuple[int, int]:
         params = self.task.params

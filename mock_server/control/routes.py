@@ -80,6 +80,7 @@ async def force(mock: Controls, request: Request) -> Any:
 
 
 def _task(mock: Controls, task_id: str) -> Task:
+    mock.engine.settle()  # the control plane shows every task as of now
     found = mock.state.find_task(task_id)
     if found is None:
         raise ControlError(f"taskId {task_id} is not a task of this fake", 404)
@@ -88,7 +89,6 @@ def _task(mock: Controls, task_id: str) -> Task:
 
 def _unfinished(mock: Controls, task_id: str) -> Task:
     found = _task(mock, task_id)
-    mock.engine.settle()
     if found.finished:  # terminal states never change
         raise ControlError(f"taskId {found.task_id} is already {found.status}", 409)
     return found

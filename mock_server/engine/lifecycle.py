@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import heapq
 from collections import deque
 from collections.abc import Callable
@@ -14,6 +15,9 @@ from .state import CreditLog, State, Tenant
 from .tasks import Outcome, Progression, Task
 
 FinishListener = Callable[[Task], None]
+
+# Transitions taken in one go before the engine lets the event loop serve others (see Engine.settle).
+SLICE = 256
 
 
 @dataclass
@@ -54,9 +58,12 @@ class Engine:
         self.clock = clock
         self.policies = policies
         self._due: list[tuple[float, int, Task]] = []
+        self._due_by_uid: dict[str, list[tuple[float, int, Task]]] = {}  # the same entries, per account
         self._seq = 0
         self._listeners: list[FinishListener] = []
-        clock.subscribe(self.settle)
+        self._background: asyncio.Task[None] | None = None
+        self.transitions = 0  # every transition taken so far: the engine's own account of its work
+        clock.subscribe(self._on_clock)
 
     def on_finish(self, listener: FinishListener) -> None:
         """Call ``listener(task)`` when any task reaches success or fail."""
@@ -68,10 +75,13 @@ class Engine:
         """Admit a task: concurrency limit (4007), credit reservation (4100), then schedule it."""
         limit = self.policies.max_unfinished
         if limit is not None:
+            self.settle_tenant(tenant.uid)
             unfinished = sum(1 for t in tenant.tasks.values() if not t.finished and not t.deleted)
             if unfinished >= limit:
                 raise TopviewError("4007")
         ledger = tenant.ledger
+        if task.cost > ledger.balance + 1e-9:
+            self.settle_tenant(tenant.uid)  # a task due to fail refunds its cost first
         if task.cost > ledger.balance + 1e-9:
             raise TopviewError(
                 "4100", f"Credit not enough: this task needs {task.cost:g} credits, {ledger.balance:g} left"
@@ -83,7 +93,7 @@ class Engine:
         task.history.append((task.created_at, "init"))
         tenant.tasks[task.task_id] = task
         self._schedule(task, task.created_at)
-        self.settle()
+        self.settle_task(task)
         return task
 
     def outcome_for(self, operation_id: str, forced: Outcome | None) -> Outcome:
@@ -92,18 +102,67 @@ class Engine:
 
     # -- progressing --------------------------------------------------------------------------------
 
-    def settle(self) -> None:
-        """Take every transition that is due by now, in time order."""
+    def settle(self, limit: int | None = None) -> bool:
+        """Take transitions that are due by now, in time order: all of them, or at most ``limit``.
+
+        True when nothing due is left.
+        """
+        return self._take(self._due, limit)
+
+    def settle_tenant(self, uid: str) -> None:
+        """Take every transition of one account that is due by now (what an account-wide read needs)."""
+        due = self._due_by_uid.get(uid)
+        if due:
+            self._take(due, None)
+
+    def _take(self, due_list: list[tuple[float, int, Task]], limit: int | None) -> bool:
         now = self.clock.now()
-        while self._due and self._due[0][0] <= now:
-            due, _, task = heapq.heappop(self._due)
+        taken = 0
+        while due_list and due_list[0][0] <= now:
+            if limit is not None and taken >= limit:
+                return False
+            due, _, task = heapq.heappop(due_list)
             if task.due_at != due or task.finished:
-                continue  # rescheduled or finished meanwhile
+                continue  # rescheduled, finished meanwhile, or already taken from the other heap
             self._step(task, due)
+            taken += 1
+        return True
+
+    def settle_task(self, task: Task) -> Task:
+        """Bring one task up to date with the clock, whatever else is due (a query needs no more)."""
+        now = self.clock.now()
+        while task.due_at is not None and task.due_at <= now and not task.finished:
+            self._step(task, task.due_at)  # its entry in the heap is skipped when popped later
+        return task
+
+    def _on_clock(self) -> None:
+        """Clock listener: due work runs now, or in slices that let a running event loop serve others.
+
+        Without a running loop (a sync caller moved the clock) nobody else waits, so everything due
+        happens at once. Inside one, a slice runs now and the rest in a background task, a slice per
+        loop turn: 20,000 tasks finishing at one advance never hold up a request, which brings what it
+        reads up to date itself (``settle_task``, ``settle`` for account-wide reads).
+        """
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.settle()
+            return
+        if not self.settle(SLICE) and (self._background is None or self._background.done()):
+            self._background = loop.create_task(self._settle_in_slices())
+
+    async def _settle_in_slices(self) -> None:
+        while not self.settle(SLICE):
+            await asyncio.sleep(0)
+
+    async def caught_up(self) -> None:
+        """Wait until no due transition is left (background slices included)."""
+        while not self.settle(SLICE):
+            await asyncio.sleep(0)
 
     def polled(self, task: Task) -> None:
         """Count a query; in polls mode this is what moves the task."""
-        self.settle()
+        self.settle_task(task)
         if task.finished or task.progression.mode != "polls":
             return
         task.polls += 1
@@ -113,7 +172,7 @@ class Engine:
 
     def complete(self, task: Task, outcome: Outcome) -> Task:
         """Finish a task now with the given outcome (the control plane's force)."""
-        self.settle()
+        self.settle_task(task)
         if task.finished:
             raise TopviewError("4000", f"task {task.task_id} is already {task.status}")
         task.outcome = outcome
@@ -129,7 +188,7 @@ class Engine:
             raise TopviewError("4000", f"task {task.task_id} is already {task.status}")
         task.progression = progression
         self._schedule(task, task.entered_at)
-        self.settle()
+        self.settle_task(task)
 
     def _schedule(self, task: Task, at: float) -> None:
         if task.progression.mode != "time":
@@ -138,9 +197,12 @@ class Engine:
         wait = task.progression.init if task.status == "init" else task.progression.running
         task.due_at = at + wait
         self._seq += 1
-        heapq.heappush(self._due, (task.due_at, self._seq, task))
+        entry = (task.due_at, self._seq, task)
+        heapq.heappush(self._due, entry)
+        heapq.heappush(self._due_by_uid.setdefault(task.uid, []), entry)
 
     def _step(self, task: Task, at: float) -> None:
+        self.transitions += 1
         if task.status == "init":
             task.move("running", at)
             self._schedule(task, at)  # settle()'s loop takes the next step too if it is already due
@@ -173,6 +235,10 @@ class Engine:
     def forget(self) -> None:
         """Drop all scheduled work (after a full reset)."""
         self._due.clear()
+        self._due_by_uid.clear()
+        if self._background is not None:
+            self._background.cancel()
+            self._background = None
 
 
 def describe(task: Task) -> dict[str, Any]:

@@ -95,6 +95,7 @@ class Tenant:
     photo_avatars: OrderedDict[str, dict[str, Any]] = field(default_factory=OrderedDict)  # custom photo avatars
     replace_keys: dict[str, str] = field(default_factory=dict)  # PA v1 key / v2 imageId -> taskId
     downloads: dict[str, dict[str, Any]] = field(default_factory=dict)  # board batch downloads
+    unmade: dict[str, Task] = field(default_factory=dict)  # succeeded, result not made yet, in finish order
 
     @property
     def default_board(self) -> Board:

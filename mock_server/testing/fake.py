@@ -247,16 +247,17 @@ class FakeTopview(TopviewControls):
     def drain_notices(self) -> None:
         """Deliver every due callback and wait for the attempts to end (sync tests)."""
         if self._portal is not None:
-            self._portal.call(self.mock.notices.drain)
+            self._portal.call(_drain, self.mock)
         else:
+            self.mock.engine.settle()
             self.mock.notices.run_pending_sync()
 
     async def adrain_notices(self) -> None:
         """Deliver every due callback and wait for the attempts to end (async tests)."""
         if self._portal is not None:
-            await anyio.to_thread.run_sync(self._portal.call, self.mock.notices.drain)
+            await anyio.to_thread.run_sync(self._portal.call, _drain, self.mock)
         else:
-            await self.mock.notices.drain()
+            await _drain(self.mock)
 
     def close(self) -> None:
         """Close the clients, stop intercepting and stop the helper loop."""
@@ -269,7 +270,14 @@ class FakeTopview(TopviewControls):
         self._portal = None
 
 
+async def _drain(mock: TopviewMock) -> None:
+    """Finish what is due (background slices included), then deliver every due callback."""
+    await mock.engine.caught_up()
+    await mock.notices.drain()
+
+
 def _describe(mock: TopviewMock, task_id: str) -> dict[str, Any]:
+    mock.engine.settle()
     task = mock.state.find_task(task_id)
     if task is None:
         raise KeyError(task_id)

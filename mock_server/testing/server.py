@@ -20,7 +20,7 @@ from starlette.types import ASGIApp
 
 from ..config import MockConfig
 from ..mock import TopviewMock, create_app
-from .fake import DEFAULT_API_KEY, DEFAULT_UID, ErrorTrap, TopviewControls
+from .fake import DEFAULT_API_KEY, DEFAULT_UID, ErrorTrap, TopviewControls, _drain
 
 T = TypeVar("T")
 TICK_SECONDS = 0.2
@@ -214,7 +214,7 @@ class LiveServer(TopviewControls):
 
     def drain_notices(self) -> None:
         """Deliver every due callback and wait for the attempts to end."""
-        self.call(self.mock.notices.drain)
+        self.call(_drain, self.mock)
 
     def stop(self, timeout: float = 10.0) -> None:
         """Shut down gracefully and wait for the thread to end."""

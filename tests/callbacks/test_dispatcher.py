@@ -6,11 +6,12 @@ import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import anyio.lowlevel
 import httpx
 import pytest
 from receivers import Receiver, Reply, ack, acked_with, closed_port_url, plain_ok, serving, serving_in_thread, status
 
-from mock_server.callbacks.dispatcher import NoticeDispatcher
+from mock_server.callbacks.dispatcher import MAX_IN_FLIGHT, NoticeDispatcher
 from mock_server.callbacks.payloads import build_notice_body
 from mock_server.callbacks.policy import DeliveryPolicy, check_notice_url
 from mock_server.callbacks.records import NoticeDelivery
@@ -429,3 +430,32 @@ def test_the_journal_is_bounded_but_never_drops_unfinished_deliveries() -> None:
     assert dispatcher.journal() == [waiting, refused[-1]]
     dispatcher.reset()
     assert dispatcher.journal() == [] and dispatcher.pending() == []
+
+
+@pytest.mark.anyio
+async def test_thousands_of_due_deliveries_all_arrive_a_bounded_number_at_a_time(dispatchers: Factory) -> None:
+    """Due at once, 1,000 notices are attempted at most MAX_IN_FLIGHT at a time, and every one is delivered.
+
+    Started all together, they would share the loop so thinly that their timeouts ran out (issue: 10,000
+    in-process callbacks drained at the end delivered none); a waiting delivery's timeout has not started.
+    """
+    in_flight, most = 0, 0
+
+    async def receive(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        await anyio.lowlevel.checkpoint()  # let the others run meanwhile
+        in_flight -= 1
+        body = json.loads(request.content)
+        ack = {"uuid": body["uuid"], "topviewUid": UID, "result": "success"}
+        return httpx.Response(200, json={"code": "200", "message": "Success", "result": ack})
+
+    dispatcher = dispatchers(transport=httpx.MockTransport(receive))
+    deliveries = [
+        dispatcher.enqueue(UID, "http://127.0.0.1:9/notice", notice(task_id=f"{i:032x}", uuid=f"{i:032x}"))
+        for i in range(1000)
+    ]
+    await dispatcher.drain()
+    assert {delivery.state for delivery in deliveries} == {"delivered"}
+    assert most == MAX_IN_FLIGHT

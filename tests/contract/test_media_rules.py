@@ -14,11 +14,11 @@ from mock_server import TopviewMock
 async def replaced_images(
     client: httpx.AsyncClient, mock: TopviewMock, image: str, avatar: str
 ) -> list[dict[str, Any]]:
-    """The images of finished PA v2 replace tasks until one without a face shows up (seeded: a few tasks)."""
+    """The images of finished PA v2 replace tasks until one with and one without a face show up (seeded)."""
     _, removed = await finished_task(client, mock, "removeBackgroundSubmit", {"productImageFileId": image})
     body = {"productImageWithoutBackgroundFileId": removed["bgRemovedImageFileId"], "avatarId": avatar}
     images: list[dict[str, Any]] = []
-    while not any(i["faceExistence"] is False for i in images):
+    while {i["faceExistence"] for i in images} != {False, True}:
         assert len(images) < 40, "the fake never made a faceless image"
         _, result = await finished_task(client, mock, "paV2ReplaceSubmit", body)
         images += result["replaceProductResult"]

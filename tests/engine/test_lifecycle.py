@@ -13,10 +13,13 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from topview_calls import Materials, materials, ok, op, query, submit
+from topview_calls import BASE_URL, UID, Materials, materials, ok, op, query, submit
 
-from mock_server import TopviewMock
+from mock_server import MockConfig, Outcome, Progression, TopviewMock, create_app
 from mock_server.contract.groups import TaskKind
+from mock_server.contract.openapi import Contract
+from mock_server.engine.lifecycle import SLICE
+from mock_server.engine.tasks import Task
 
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
 FAIL = {"X-Topview-Mock-Outcome": "fail; message=Face not detected"}
@@ -381,3 +384,91 @@ async def test_unknown_task_id_is_4004(client: httpx.AsyncClient, mock: TopviewM
     for operation_id, wanted in (("scraperQuery", "0" * 32), ("videoAvatarQuery", task_id)):
         envelope = await op(client, operation_id, params={"taskId": wanted})
         assert envelope["code"] == "4004" and "taskId" in envelope["message"], envelope
+
+
+# -- nothing blocks the event loop ------------------------------------------------------------------------
+
+
+def _bulk(mock: TopviewMock, uid: str, count: int) -> list[Task]:
+    """``count`` scraper tasks of ``uid`` admitted straight through the engine (no HTTP: only their number matters)."""
+    tenant = mock.state.tenant(uid, mock.clock.now())
+    tasks = []
+    for i in range(count):
+        task = Task(
+            task_id=f"{i:032x}",
+            uid=uid,
+            kind="scraper",
+            operation_id="scraperSubmit",
+            params={"productLink": f"https://shop.example.com/p/{i}"},
+            created_at=mock.clock.now(),
+            progression=Progression(),
+            outcome=Outcome(),
+            cost=0.0,
+            task_type="scraper",
+        )
+        tasks.append(mock.engine.submit(tenant, task))
+    return tasks
+
+
+@pytest.mark.anyio
+async def test_finishing_20000_tasks_at_one_advance_never_holds_up_a_request(
+    client: httpx.AsyncClient, mock: TopviewMock
+) -> None:
+    """Due work runs in bounded slices: the advance and a request meanwhile each take at most a slice of it.
+
+    Measured by the engine's own count of transitions, not by time: the advance returns after one slice,
+    the query answers (its own task finished) after at most one more, and the rest follows in the background.
+    """
+    bulk = _bulk(mock, "bulk", 20_000)
+    mine = await submit(client, "scraperSubmit", {"productLink": "https://shop.example.com/p/mine"})
+    mock.advance(5)  # 40,000 transitions are due: 20,000 tasks go init -> running -> success
+    assert mock.engine.transitions <= SLICE
+    before = mock.engine.transitions
+    assert ok(await query(client, "scraperQuery", mine))["status"] == "success"
+    assert mock.engine.transitions - before <= SLICE + 2  # at most one background slice, plus its own two
+    assert ok(await op(client, "userCreditDetail", uid="other"))["remainCredit"] == 1000  # another account
+    assert mock.engine.transitions - before <= 2 * SLICE + 2
+    assert sum(task.finished for task in bulk) < len(bulk)
+    await mock.engine.caught_up()
+    assert all(task.status == "success" for task in bulk)
+    assert mock.engine.transitions == 2 * len(bulk) + 2
+    # Finishing made no result: each is made when first asked for.
+    assert len(mock.state.tenants["bulk"].unmade) == len(bulk)
+
+
+def test_without_a_running_loop_an_advance_finishes_everything_due(mock: TopviewMock) -> None:
+    """A sync caller moving the clock keeps nobody waiting: all due work happens at once."""
+    bulk = _bulk(mock, "bulk", 2 * SLICE + 1)
+    mock.advance(5)
+    assert all(task.status == "success" for task in bulk)
+
+
+@pytest.mark.anyio
+async def test_a_result_is_made_when_first_asked_for_and_the_same_whenever_that_is(
+    client: httpx.AsyncClient, mock: TopviewMock, config: MockConfig, contract: Contract
+) -> None:
+    """Results are a pure function of the seed and the task: made early or late, they are identical."""
+    body = {"productLink": "https://shop.example.com/p/1"}
+    first = await submit(client, "scraperSubmit", body)
+    second = await submit(client, "scraperSubmit", body)
+    mock.advance(5)
+    assert set(mock.state.tenants[UID].unmade) == {first, second}
+    late_second = ok(await query(client, "scraperQuery", second))  # made out of finish order
+    early_first = ok(await query(client, "scraperQuery", first))
+    assert mock.state.tenants[UID].unmade == {}
+    other_app = create_app(mock=TopviewMock(config, contract=contract))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(other_app), base_url=BASE_URL) as other:
+        assert await submit(other, "scraperSubmit", body) == first
+        assert await submit(other, "scraperSubmit", body) == second
+        other_app.state.mock.advance(5)
+        assert _unsigned(ok(await query(other, "scraperQuery", first))) == _unsigned(early_first)
+        assert _unsigned(ok(await query(other, "scraperQuery", second))) == _unsigned(late_second)
+
+
+def _unsigned(value: Any) -> Any:
+    """``value`` with the query strings of URLs cut (signatures differ between fakes' secrets)."""
+    if isinstance(value, dict):
+        return {k: _unsigned(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unsigned(v) for v in value]
+    return value.split("?")[0] if isinstance(value, str) and value.startswith("http") else value

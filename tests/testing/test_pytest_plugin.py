@@ -135,35 +135,35 @@ import pytest
 import requests
 
 
-def boom():
+def boom(*args):
     raise RuntimeError("boom inside the fake")
 
 
 def test_error_reaches_the_test(topview_mock):
-    topview_mock.mock.engine.settle = boom
+    topview_mock.mock.engine.settle_tenant = boom
     topview_mock.sync_client.get("/user/credit/detail")
 
 
 @pytest.mark.anyio
 async def test_error_reaches_the_async_test(topview_mock):
-    topview_mock.mock.engine.settle = boom
+    topview_mock.mock.engine.settle_tenant = boom
     await topview_mock.client.get("/user/credit/detail")
 
 
 def test_swallowed_error_fails_at_teardown(topview_mock):
-    topview_mock.mock.engine.settle = boom
+    topview_mock.mock.engine.settle_tenant = boom
     with pytest.raises(RuntimeError):
         topview_mock.sync_client.get("/user/credit/detail")
 
 
 def test_server_error_fails_at_teardown(topview_server):
-    topview_server.mock.engine.settle = boom
+    topview_server.mock.engine.settle_tenant = boom
     response = requests.get(topview_server.url + "/user/credit/detail", headers=topview_server.headers, timeout=10)
     assert response.status_code == 500
 
 
 def test_provoked_error_can_be_cleared(topview_mock):
-    topview_mock.mock.engine.settle = boom
+    topview_mock.mock.engine.settle_tenant = boom
     with pytest.raises(RuntimeError):
         topview_mock.sync_client.get("/user/credit/detail")
     topview_mock.errors.clear()
