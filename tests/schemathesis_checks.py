@@ -6,9 +6,10 @@ apply. Whether a request is invalid is decided here without the fake's validator
 went over the wire* (headers, query string, body bytes) is read back, normalised the way the reference
 README says the Java backend reads input, and checked with ``jsonschema`` against the contract:
 
-- scalars are coerced: a numeric string for an integer or number, ``"true"``/``"false"`` for a boolean,
-  a number for a string; anything else of the wrong type stays wrong;
-- a required field that is empty (``null``, ``""`` or ``[]``) counts as absent ("Empty" in contracts/README.md);
+- scalars are coerced: a numeric string for an integer or number, ``"true"``/``"false"`` in any case or
+  ``"1"``/``"0"`` for a boolean, a number for a string; anything else of the wrong type stays wrong;
+- a field that is empty (``null``, ``""`` or ``[]``; in a query string ``?name=``) counts as absent
+  ("Empty" in contracts/README.md): an optional one is left out, a required one is missing;
 - header values lose surrounding whitespace, as HTTP servers strip it; a query parameter given twice is
   read by its last value, as Starlette's query dict does.
 
@@ -205,7 +206,8 @@ def coerce_scalar(value: Any, wanted: str) -> tuple[bool, Any]:
     if wanted == "boolean":
         if isinstance(value, bool):
             return True, value
-        return (True, value == "true") if value in ("true", "false") else (False, value)
+        word = value.strip().lower() if isinstance(value, str) else None
+        return (True, word in ("true", "1")) if word in ("true", "false", "1", "0") else (False, value)
     if isinstance(value, bool):
         return False, value
     if wanted == "integer":
@@ -263,7 +265,7 @@ def _has_type(value: Any, types: list[str]) -> bool:
 
 
 def normalise(schema: Mapping[str, Any], value: Any) -> Any:
-    """``value`` as the backend reads it: scalars coerced, empty required fields dropped."""
+    """``value`` as the backend reads it: scalars coerced, empty fields dropped (absent)."""
     if "allOf" in schema:
         schema = flatten(schema)
     if "anyOf" in schema or "oneOf" in schema:
@@ -274,11 +276,10 @@ def normalise(schema: Mapping[str, Any], value: Any) -> Any:
         return value
     if isinstance(value, dict):
         properties = schema.get("properties", {})
-        required = set(schema.get("required", ()))
         return {
             name: normalise(properties[name], item) if name in properties else item
             for name, item in value.items()
-            if not (name in required and _empty(item))
+            if not (name in properties and _empty(item))
         }
     if isinstance(value, list):
         items = schema.get("items")

@@ -7,7 +7,9 @@ from those schemas by the strategies below), one thing is broken and the answer 
 (b) a required field dropped (or sent empty: ``null``, ``""``, ``[]``) → 4003 naming the field;
 (c) an enum field set outside its enum → 4000 naming the field;
 (d) an object or array where a scalar belongs (in the body), or a string that is no number or boolean
-    (in the query) → 4001 naming the field.
+    (in the query) → 4001 naming the field;
+(e) an optional field sent empty (``null``, ``""`` or ``[]`` in the body, ``?name=`` in the query) is
+    absent: never a 4001, and never a complaint about that field.
 
 Fields are addressed by paths of property names, ``[]`` standing for the first item of an array; the
 fake's messages write them ``a.b[0].c``. Nested fields are reached through objects and arrays.
@@ -116,6 +118,8 @@ def pick(kind: str, site: Site) -> bool:
     types = types_of(site.schema)
     if kind == "required":
         return site.required
+    if kind == "optional":
+        return not site.required
     if kind == "enum":
         return "enum" in site.schema and types <= {"string", "integer", "null"} and bool(types)
     if kind == "type" and site.where == "body":
@@ -395,8 +399,28 @@ def test_a_value_of_the_wrong_type_is_named(app: Starlette, operation: Operation
     site, request = draw_site(data, operation, "type")
     if site.where == "query":
         value = data.draw(not_readable_as(types_of(site.schema)))
-        assume(value != "" or not site.required)  # an empty required value is a 4003, tested in (b)
+        assume(value != "")  # an empty value is absent: a 4003 when required (b), else its default
     else:
         value = data.draw(containers)
     put(request, site, value)
     assert_rejected(send_request(app, operation, request), "4001", site.name)
+
+
+# -- (e) optional fields sent empty -------------------------------------------------------------------------------
+
+
+@property_of("optional")
+def test_an_optional_field_sent_empty_is_absent(
+    app: Starlette, operation: OperationContract, data: st.DataObject
+) -> None:
+    """(e) null, "" or [] for any optional field never gives 4001, nor a 4003 naming that field.
+
+    Absent, the field may still be needed by a cross-field rule (``productLink or fileIds is required``):
+    that 4000 is what leaving it out gets too.
+    """
+    site, request = draw_site(data, operation, "optional")
+    empty = data.draw(st.sampled_from([""] if site.where == "query" else [None, "", []]))
+    put(request, site, empty)
+    envelope = send_request(app, operation, request)
+    assert envelope["code"] != "4001", envelope
+    assert not (envelope["code"] == "4003" and envelope["message"].startswith(site.name + " ")), envelope

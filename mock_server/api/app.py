@@ -192,12 +192,13 @@ async def prepare(mock: Backend, op: Operation, request: Request, reads: str = "
 def authenticate(mock: Backend, request: Request) -> tuple[str, str]:
     """The account and API key of a request; a missing or malformed header answers code 401."""
     # Only HTTP's optional whitespace (space, tab) around a value is dropped; the contract's pattern
-    # '^Bearer \S+$' allows exactly one space after Bearer and no whitespace in the key.
+    # allows exactly one space after the scheme and no whitespace in the key. The scheme is read in any
+    # case ("bearer"), as HTTP auth schemes are case-insensitive (RFC 9110 §11.1).
     uid = request.headers.get("topview-uid", "").strip(" \t")
     if not uid or len(uid) > 128:
         raise TopviewError("401", "Topview-Uid header is missing or invalid")
     scheme, _, key = request.headers.get("authorization", "").strip(" \t").partition(" ")
-    if scheme != "Bearer" or not key or any(c.isspace() for c in key):
+    if scheme.lower() != "bearer" or not key or any(c.isspace() for c in key):
         raise TopviewError("401", "Authorization header must be 'Bearer <API key>'")
     accounts = mock.config.accounts
     if accounts is not None and accounts.get(uid) != key:

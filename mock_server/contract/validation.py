@@ -4,6 +4,10 @@ A schema compiles once into a tree of small functions that coerce and check a va
 raise :class:`TopviewError` with the code the reference README decides (missing → 4003, wrong type →
 4001, out of enum or range → 4000) and a message naming the field. Like stripe-mock, a schema keyword
 the compiler does not understand is refused when the app starts, instead of being silently ignored.
+
+As lenient as Topview's Java backend, whose real clients rely on it: an optional field sent empty
+(``null``, ``""``, ``[]``; in a query string ``?pageNo=``) is absent, so its default applies, and a
+boolean reads ``"true"``/``"false"`` in any case and ``"1"``/``"0"``.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..engine.errors import TopviewError, bad_type, bad_value, missing
+from ..engine.errors import TopviewError, bad_type, bad_value, empty_list, missing
 
 Check = Callable[[Any, str], Any]
 
@@ -216,11 +220,14 @@ def _to_number(value: Any) -> Any:
     return _NOTHING
 
 
+_BOOLEAN_WORDS = {"true": True, "false": False, "1": True, "0": False}
+
+
 def _to_boolean(value: Any) -> Any:
     if isinstance(value, bool):
         return value
-    if value in ("true", "false"):
-        return value == "true"
+    if isinstance(value, str):  # Jackson reads any case; clients send TRUE, True and 1/0 too
+        return _BOOLEAN_WORDS.get(value.strip().lower(), _NOTHING)
     return _NOTHING
 
 
@@ -283,6 +290,7 @@ def _object(schema: Mapping[str, Any], where: str) -> Check:
     }
     defaults = {name: sub["default"] for name, sub in (schema.get("properties") or {}).items() if "default" in sub}
     required = tuple(schema.get("required", ()))
+    optional = frozenset(properties) - frozenset(required)
     extra = schema.get("additionalProperties", True)
     extra_check = compile_schema(extra, f"{where}.*") if isinstance(extra, Mapping) else None
 
@@ -292,11 +300,13 @@ def _object(schema: Mapping[str, Any], where: str) -> Check:
         prefix = f"{field}." if field else ""
         for name in required:
             if is_empty(value.get(name)):
-                raise missing(prefix + name)
+                raise empty_list(prefix + name) if value.get(name) == [] else missing(prefix + name)
         out: dict[str, Any] = {}
         for name, item in value.items():
             validator = properties.get(name)
             if validator is not None:
+                if name in optional and is_empty(item):
+                    continue  # an optional field sent empty is absent, as the Java backend reads it
                 out[name] = validator(item, prefix + name)
             elif extra is False:
                 raise bad_value(prefix + name, "is not a known parameter")

@@ -27,7 +27,7 @@ def canonical(path: str) -> str:
     ``/_mock`` is the index, ``/_mock/``.
 
     Whoever joins the printed control URL (``.../_mock/``) with ``"/journal"`` or ``"journal"`` reaches
-    the same route; Topview paths are never touched (the real API has no such leniency).
+    the same route; Topview paths are left to the router (``api/routing.py``), which folds them likewise.
     """
     if path != PREFIX and not path.startswith(PREFIX + "/"):
         return path

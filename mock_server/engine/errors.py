@@ -46,6 +46,11 @@ def missing(field: str) -> TopviewError:
     return TopviewError("4003", f"{field} cannot be null")
 
 
+def empty_list(field: str) -> TopviewError:
+    """4003: a required array sent empty."""
+    return TopviewError("4003", f"{field} must not be empty")
+
+
 def bad_type(field: str, expected: str) -> TopviewError:
     """4001: a value of the wrong type, or an unreadable body."""
     return TopviewError("4001", f"{field} must be {expected}")

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import urllib.request
+from collections.abc import Iterator
+
 import httpx
 import pytest
+import requests
 from starlette.applications import Starlette
 from starlette.routing import Route
-from topview_calls import assert_valid, headers
+from topview_calls import BASE_URL, assert_valid, headers, load_contract
 
-from mock_server import TopviewMock
+from mock_server import MockConfig, TopviewMock
+from mock_server.testing.server import LiveServer
 
 # The only routes that are not Topview operations: the control plane and the object store.
 NON_CONTRACT_PREFIXES = ("/_mock/", "/_objects/", "/_cdn/")
@@ -105,3 +111,62 @@ async def test_wrong_method_on_a_contract_path(client: httpx.AsyncClient) -> Non
     response = await client.get("/v1/m2v/task/submit", headers=headers())
     assert response.status_code == 405
     assert response.json()["code"] == "4004"
+
+
+# -- paths as real clients write them ------------------------------------------------------------------------
+
+SCRAPE = {"productLink": "https://shop.example.com/p/1"}
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("path", ["//v1/scraper/task/submit", "/v1//scraper/task/submit", "/v1/scraper/task/submit/"])
+async def test_doubled_and_trailing_slashes_reach_the_operation(client: httpx.AsyncClient, path: str) -> None:
+    """A base URL joined with a slash too many, or a trailing slash, is served as the path itself (no 307)."""
+    response = await client.post(BASE_URL + path, headers=headers(), json=SCRAPE)
+    assert response.status_code == 200, response.status_code
+    assert response.json()["code"] == "200" and len(response.json()["result"]["taskId"]) == 32
+
+
+@pytest.mark.anyio
+async def test_a_doubled_slash_on_a_get_with_a_query(client: httpx.AsyncClient) -> None:
+    """``/v1//upload/credential?format=png`` is an upload credential."""
+    response = await client.get(BASE_URL + "/v1//upload/credential", params={"format": "png"}, headers=headers())
+    assert response.json()["code"] == "200", response.text
+
+
+@pytest.mark.anyio
+async def test_a_slashed_path_with_the_wrong_method_is_405(client: httpx.AsyncClient) -> None:
+    """Normalising the path does not serve another method: GET on ``//v1/scraper/task/submit/`` is 405."""
+    response = await client.get(BASE_URL + "//v1/scraper/task/submit/", headers=headers())
+    assert response.status_code == 405 and response.json()["code"] == "4004"
+
+
+@pytest.fixture(scope="module")
+def live() -> Iterator[LiveServer]:
+    """The fake on a loopback port, for clients that speak real HTTP."""
+    server = LiveServer(TopviewMock(MockConfig(), contract=load_contract())).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_urllib_posts_to_a_trailing_slash(live: LiveServer) -> None:
+    """urllib raises on a 307 for POST; the fake answers the operation instead."""
+    request = urllib.request.Request(
+        live.url + "/v1/scraper/task/submit/",
+        data=json.dumps(SCRAPE).encode(),
+        headers={**live.headers, "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+        assert json.load(response)["code"] == "200"
+
+
+def test_requests_with_a_hard_coded_doubled_slash(live: LiveServer) -> None:
+    """A client hard-coding ``https://api.topview.ai//v1/...`` works once its base URL points at the fake."""
+    response = requests.get(
+        live.url + "//v1/upload/credential", params={"format": "mp4"}, headers=live.headers, timeout=10
+    )
+    assert response.status_code == 200 and response.json()["code"] == "200", response.text
