@@ -147,6 +147,7 @@ def endpoint(mock: Backend, op: Operation, handler: Handler) -> Callable[[Reques
     reads = reads_of(op, handler)
 
     async def serve(request: Request) -> Response:
+        started = mock.journal.wall()
         try:
             await mock.faults.before(op, request)  # forced codes, statuses, latency, dropped connections
             call = await prepare(mock, op, request, reads)
@@ -157,12 +158,13 @@ def endpoint(mock: Backend, op: Operation, handler: Handler) -> Callable[[Reques
         except TopviewError as error:  # the one place errors become envelopes
             payload, status = envelope(None, error.code, error.message), error.http_status
         except FaultReply as fault:  # a gateway page or a dropped connection: no envelope at all
-            mock.journal.record(op, request, None, fault.status)
+            mock.journal.record(op, request, None, fault.status, fault.response, started)
             return fault.response
+        sent = payload
         if mock.variants:  # a scenario's response variants: the answer reshaped as a client must survive it
-            payload, request.state.variants = mock.variants.apply(op.operation_id, payload)
-        response = JSONResponse(payload, status_code=status)
-        mock.journal.record(op, request, payload, status)
+            sent, request.state.variants = mock.variants.apply(op.operation_id, payload)
+        response = JSONResponse(sent, status_code=status)
+        mock.journal.record(op, request, payload, status, response, started)
         return response
 
     return serve

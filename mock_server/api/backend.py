@@ -11,6 +11,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from starlette.requests import Request
+from starlette.responses import Response
+
 from ..callbacks.dispatcher import NoticeDispatcher
 from ..callbacks.payloads import PendingNotice, build_notice_body, notice_result
 from ..callbacks.policy import check_notice_url
@@ -25,7 +28,7 @@ from ..contract.outputs import generate, query_result
 from ..contract.results import render
 from ..contract.rules import validate_rules
 from ..control.faults import Faults
-from ..control.journal import Journal
+from ..control.journal import OBJECT_DOWNLOAD, OBJECT_UPLOAD, Journal
 from ..control.scenario import Scenario
 from ..control.variants import Variants
 from ..engine.clock import Clock
@@ -71,6 +74,7 @@ class Backend:
         self.notices = NoticeDispatcher(self.clock, config.notice_policy)
         self.faults = Faults(config.seed)
         self.journal = Journal(self.clock, config.journal_size)
+        self.store.on_exchange = self._journal_object
         self.variants = Variants()  # response variants of the scenario in force, applied after rendering
         self.scenario = Scenario()  # the scenario applied last (the empty one: the fake as configured)
         self.engine.on_finish(self._finished)
@@ -155,6 +159,25 @@ class Backend:
         """Make every result of the account not made yet (before reading what results add to it)."""
         while tenant.unmade:
             self.made(next(iter(tenant.unmade.values())))
+
+    # -- the object store's exchanges, journalled ---------------------------------------------------------
+
+    def _journal_object(self, request: Request, response: Response, key: str) -> None:
+        operation = OBJECT_UPLOAD if request.method == "PUT" else OBJECT_DOWNLOAD
+        self.journal.record_object(operation, request, response, self.owner_of(key))
+
+    def owner_of(self, key: str) -> str | None:
+        """The account an object key belongs to: its upload's, its result task's, or its cloned voice's."""
+        parts = key.split("/")
+        if len(parts) >= 3 and parts[0] == "uploads":
+            file_id = parts[2].split(".")[0]
+            return next((t.uid for t in self.state.tenants.values() if file_id in t.files), None)
+        if len(parts) >= 2 and parts[0] == "results":
+            task = self.state.find_task(parts[1])
+            return task.uid if task is not None else None
+        if len(parts) >= 3 and parts[0] == "voices":
+            return parts[1]
+        return None
 
     def _finished(self, task: Task) -> None:
         # Called for every finishing task, possibly thousands at one clock advance: only bookkeeping

@@ -191,8 +191,17 @@ class Faults:
         return list(self._rules.values())
 
     async def before(self, op: Operation, request: Request) -> None:
-        """Raise the forced error of this request, if any: the header first, then the rules."""
-        forced_code(request.headers)
+        """Raise the forced error of this request, if any: the header first, then the rules.
+
+        The journal learns which one answered from ``request.state.fault``.
+        """
+        try:
+            forced_code(request.headers)
+        except TopviewError:
+            request.state.fault = CODE_HEADER
+            raise
+        if not self._rules:
+            return
         uid = request.headers.get("topview-uid", "").strip() or None
         for rule in list(self._rules.values()):
             if not rule.spec.matches(op.operation_id, uid):
@@ -200,6 +209,7 @@ class Faults:
             delay = rule.draw()
             if delay is None:
                 continue
+            request.state.fault = rule.rule_id
             if delay > 0:
                 await self.sleep(delay)
             rule.act()

@@ -1,23 +1,34 @@
-"""The request journal: every Topview API exchange the fake answered, bounded in memory, filterable.
+"""The request journal: every exchange the fake answered, bounded in memory, filterable.
 
-Control routes (``/_mock/...``) and object-store traffic are not journalled, so reading the journal
-never changes it.
+Topview operations and the object store's uploads and downloads (operationIds ``objectUpload`` and
+``objectDownload``) are journalled; control routes (``/_mock/...``) are not, so reading the journal never
+changes it. Each exchange keeps what a judge of the client needs: the wall-clock time it arrived and how
+long it took, the HTTP status, the request headers (secrets redacted when shown) and the answer as sent.
+Those are kept as the request and response already hold them and only read when asked for, so
+journalling costs the request pipeline next to nothing.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import time
 from collections import deque
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
 
 from starlette.requests import Request
+from starlette.responses import Response
 
 from ..contract.openapi import Operation
 from ..engine.clock import Clock
 
 BODY_EXCERPT = 2000  # characters kept of a body that is not JSON
+OBJECT_UPLOAD: Final = "objectUpload"  # the operationId of a PUT to a presigned upload URL
+OBJECT_DOWNLOAD: Final = "objectDownload"  # ... of a GET or HEAD of a stored object or result media
+REDACTED: Final = "***"
+SECRET_HEADERS: Final = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,11 +45,53 @@ class Exchange:
     body: Any  # the JSON body as read; a text excerpt if unreadable; None if never read
     code: str | None  # the envelope code; None when the answer was not an envelope
     status: int | None  # the HTTP status; None when the connection was dropped
+    wall: float | None = None  # wall-clock time (Unix seconds) the request arrived
+    duration: float | None = None  # wall-clock seconds until it was answered
+    fault: str | None = None  # the fault rule that answered (or the X-Topview-Mock-Code header)
+    variants: tuple[str, ...] = ()  # the scenario variants that reshaped the answer
+    raw_headers: Sequence[tuple[bytes, bytes]] = field(default=(), repr=False, compare=False)
+    raw_response: bytes | None = field(default=None, repr=False, compare=False)
 
     @property
     def dropped(self) -> bool:
         """True when a fault rule dropped the connection instead of answering."""
         return self.status is None
+
+    @property
+    def answered(self) -> float | None:
+        """Wall-clock time of the answer."""
+        return None if self.wall is None else self.wall + (self.duration or 0.0)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The request headers, lower-case names, secrets (Authorization, cookies, API keys) redacted."""
+        shown: dict[str, str] = {}
+        for raw_name, raw_value in self.raw_headers:
+            name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
+            if name in SECRET_HEADERS:
+                scheme, _, rest = value.partition(" ")
+                value = f"{scheme} {REDACTED}" if rest and name.endswith("authorization") else REDACTED
+            shown[name] = value
+        return shown
+
+    @property
+    def response(self) -> Any:
+        """The answer's body as sent: JSON read back, else a text excerpt; None if there was none."""
+        if not self.raw_response:
+            return None
+        try:
+            return json.loads(self.raw_response)
+        except ValueError:
+            return self.raw_response[:BODY_EXCERPT].decode("utf-8", "replace")
+
+    def carries(self, secret: str) -> bool:
+        """True if ``secret`` appears in the request's URL or in any header value (before redaction)."""
+        if not secret:
+            return False
+        if secret in self.path or any(secret in value for value in self.query.values()):
+            return True
+        encoded = secret.encode("latin-1", "replace")
+        return any(encoded in value for _, value in self.raw_headers)
 
     def to_json(self) -> dict[str, Any]:
         """The exchange as the control API shows it."""
@@ -54,34 +107,88 @@ class Exchange:
             "code": self.code,
             "status": self.status,
             "dropped": self.dropped,
+            "wall": self.wall,
+            "durationMs": None if self.duration is None else round(self.duration * 1000, 3),
+            "headers": self.headers,
+            "response": self.response,
+            "fault": self.fault,
+            "variants": list(self.variants),
         }
 
 
 class Journal:
     """Every request and response, the newest ``size`` kept."""
 
-    def __init__(self, clock: Clock, size: int = 10_000) -> None:
+    def __init__(self, clock: Clock, size: int = 10_000, wall: Callable[[], float] = time.time) -> None:
         if size < 1:
             raise ValueError("journal size must be at least 1")
         self._clock = clock
+        self.wall = wall  # the wall clock exchanges are timed with (the only one the fake reads)
         self._entries: deque[Exchange] = deque(maxlen=size)
         self._seq = itertools.count(1)
 
-    def record(self, op: Operation, request: Request, payload: dict[str, Any] | None, status: int | None) -> Exchange:
-        """Remember one exchange (``payload`` None: no envelope; ``status`` None: connection dropped)."""
+    def record(
+        self,
+        op: Operation,
+        request: Request,
+        payload: dict[str, Any] | None,
+        status: int | None,
+        response: Response | None = None,
+        started: float | None = None,
+    ) -> Exchange:
+        """Remember one exchange (``payload`` None: no envelope; ``status`` None: connection dropped).
+
+        ``payload`` is the envelope as the fake made it (its code is journalled); ``response`` is what was
+        sent, after any scenario variant; ``started`` the wall-clock time the request arrived.
+        """
         uid = request.headers.get("topview-uid", "").strip() or None
         code = payload.get("code") if payload is not None else None
+        return self._add(
+            request,
+            op.operation_id,
+            uid,
+            body=_body(request),
+            code=code if isinstance(code, str) else None,
+            status=status,
+            response=response,
+            started=started,
+        )
+
+    def record_object(self, operation_id: str, request: Request, response: Response, uid: str | None) -> Exchange:
+        """Remember an object-store exchange (an upload or a download) of account ``uid``."""
+        return self._add(request, operation_id, uid, body=None, code=None, status=response.status_code, response=None)
+
+    def _add(
+        self,
+        request: Request,
+        operation_id: str,
+        uid: str | None,
+        *,
+        body: Any,
+        code: str | None,
+        status: int | None,
+        response: Response | None,
+        started: float | None = None,
+    ) -> Exchange:
+        now = self.wall()
+        state = request.state
         entry = Exchange(
             seq=next(self._seq),
             at=self._clock.now(),
             method=request.method,
             path=request.url.path,
-            operation_id=op.operation_id,
+            operation_id=operation_id,
             uid=uid,
             query=dict(request.query_params),
-            body=_body(request),
-            code=code if isinstance(code, str) else None,
+            body=body,
+            code=code,
             status=status,
+            wall=now if started is None else started,
+            duration=0.0 if started is None else now - started,
+            fault=getattr(state, "fault", None),
+            variants=tuple(getattr(state, "variants", ())),
+            raw_headers=request.headers.raw,
+            raw_response=None if response is None else bytes(response.body),
         )
         self._entries.append(entry)
         return entry

@@ -44,12 +44,13 @@ _CDN_SAFE: Final = str.maketrans("+=/", "-_~")  # CloudFront's URL-safe base64 a
 
 
 UploadHook = Callable[[str, StoredObject], None]
+ExchangeHook = Callable[[Request, Response, str], None]  # request, answer, object key
 
 
 class ObjectStore:
     """A bucket with presigned URLs served by the fake's own routes; in memory or in a directory."""
 
-    __slots__ = ("_bucket", "_clock", "_requests", "_secret", "fallback", "max_bytes", "on_upload")
+    __slots__ = ("_bucket", "_clock", "_requests", "_secret", "fallback", "max_bytes", "on_exchange", "on_upload")
 
     def __init__(
         self,
@@ -66,6 +67,7 @@ class ObjectStore:
         self.on_upload = on_upload
         # Called with a key nothing is stored under, when it is downloaded: may make the object then.
         self.fallback: Callable[[str], StoredObject | None] | None = None
+        self.on_exchange: ExchangeHook | None = None  # told of every request the store answered
         self._bucket: Bucket = DirectoryBucket(directory) if directory else MemoryBucket()
         self._requests = 0
 
@@ -218,6 +220,18 @@ class ObjectStore:
 
     async def _serve_s3(self, request: Request) -> Response:
         """PUT, GET or HEAD an object through a presigned S3 URL."""
+        return self._told(request, await self._answer_s3(request))
+
+    async def _serve_cdn(self, request: Request) -> Response:
+        """GET or HEAD an object through a CloudFront-style signed URL."""
+        return self._told(request, await self._answer_cdn(request))
+
+    def _told(self, request: Request, response: Response) -> Response:
+        if self.on_exchange is not None:
+            self.on_exchange(request, response, request.path_params["key"])
+        return response
+
+    async def _answer_s3(self, request: Request) -> Response:
         key = request.path_params["key"]
         self._requests += 1
         request_id = f"{self._requests:016X}"
@@ -238,8 +252,7 @@ class ObjectStore:
         except StorageError as error:
             return _error_response(request, error, [("Key", key), ("RequestId", request_id)])
 
-    async def _serve_cdn(self, request: Request) -> Response:
-        """GET or HEAD an object through a CloudFront-style signed URL."""
+    async def _answer_cdn(self, request: Request) -> Response:
         key = request.path_params["key"]
         try:
             if request.method not in ("GET", "HEAD"):

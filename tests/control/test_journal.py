@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
-from topview_calls import BASE_URL, OTHER_UID, UID, headers, ok
+from topview_calls import BASE_URL, OTHER_UID, UID, headers, ok, png, upload
 
 from mock_server import MockConfig, TopviewMock, create_app
 from mock_server.contract.openapi import Contract
@@ -21,7 +23,11 @@ async def test_an_exchange_is_recorded_in_full(client: httpx.AsyncClient, mock: 
     task_id = ok((await client.post("/v1/scraper/task/submit", json=SCRAPE, headers=headers())).json())["taskId"]
     await client.get("/v1/scraper/task/query", params={"taskId": task_id}, headers=headers())
     submit, query = mock.journal.entries()
-    assert submit.to_json() == {
+    shown = submit.to_json()
+    assert shown.pop("wall") <= shown.pop("durationMs") / 1000 + time.time()  # wall clock, Unix seconds
+    assert shown.pop("headers")["authorization"] == "Bearer ***"
+    assert shown.pop("response")["result"]["taskId"] == task_id
+    assert shown == {
         "seq": 1,
         "at": EPOCH + 12,
         "method": "POST",
@@ -33,6 +39,8 @@ async def test_an_exchange_is_recorded_in_full(client: httpx.AsyncClient, mock: 
         "code": "200",
         "status": 200,
         "dropped": False,
+        "fault": None,
+        "variants": [],
     }
     assert (query.operation_id, query.query, query.body, query.seq) == ("scraperQuery", {"taskId": task_id}, None, 2)
 
@@ -94,3 +102,37 @@ async def test_reset_forgets_the_journal(client: httpx.AsyncClient, mock: Topvie
     mock.reset()
     await client.get("/v1/caption/list", headers=headers())
     assert [e.seq for e in mock.journal.entries()] == [1]
+
+
+async def test_what_a_judge_of_the_client_needs(client: httpx.AsyncClient, mock: TopviewMock) -> None:
+    """Arrival time and duration on the wall clock, the answer as sent, the code as made, which fault fired."""
+    mock.apply_scenario(
+        {
+            "faults": [{"operationId": "captionList", "code": "5003", "times": 1}],
+            "variants": [{"operationId": "captionList", "kind": "code-number", "path": "code"}],
+        }
+    )
+    before = time.time()
+    for _ in range(2):
+        await client.get("/v1/caption/list", headers=headers(X_Api_Key="sk-secret"))
+    await client.get("/v1/caption/list", headers=headers(X_Topview_Mock_Code="4000"))
+    faulted, served, forced = mock.journal.entries()
+    assert before <= faulted.wall <= served.wall <= time.time()  # type: ignore[operator]
+    assert faulted.answered is not None and faulted.answered >= faulted.wall  # type: ignore[operator]
+    assert (faulted.code, faulted.fault, faulted.response["code"]) == ("5003", "fault-1", 5003)
+    assert (served.code, served.fault, served.variants) == ("200", None, ("captionList:code-number@code",))
+    assert forced.fault == "x-topview-mock-code"
+    assert served.headers["x-api-key"] == "***" and served.carries("sk-secret") and not served.carries("sk-other")
+
+
+async def test_object_store_exchanges_belong_to_their_account(client: httpx.AsyncClient, mock: TopviewMock) -> None:
+    """Uploads (PUT) and downloads (GET) are journalled too, with the owner of the object as uid."""
+    file_id = await upload(client, "png", png())
+    credential = mock.journal.entries(operation_id="uploadCredential")[0].response["result"]
+    assert credential["fileId"] == file_id
+    await client.get(credential["uploadUrl"], headers={"Authorization": "Bearer leaked"})
+    put, get = mock.journal.entries(operation_id="objectUpload") + mock.journal.entries(operation_id="objectDownload")
+    assert (put.method, put.status, put.uid, put.code, put.body) == ("PUT", 200, UID, None, None)
+    assert put.path.startswith("/_objects/uploads/") and "X-Amz-Signature" in put.query
+    assert (get.status, get.uid, get.headers["authorization"]) == (403, UID, "Bearer ***")  # signed for PUT
+    assert get.carries("leaked") and [e.seq for e in mock.journal.entries(uid=UID)] == [1, 2, 3, 4]
