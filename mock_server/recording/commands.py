@@ -20,10 +20,12 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from ..testing.server import Uvicorn, bind, url_of
+from .cassettes import load_dir
 from .proxy import DEFAULT_UPSTREAM, Recorder, RecordOptions
 from .redaction import Secrets
+from .replay import Replayer
 
-NAMES = ("record",)
+NAMES = ("record", "replay")
 
 
 def add_commands(commands: Any) -> None:
@@ -56,12 +58,24 @@ def add_commands(commands: Any) -> None:
     )
     record.add_argument("--session", default="session", help="cassette name of requests naming none (default session)")
 
+    replay = commands.add_parser(
+        "replay",
+        help="serve recorded cassettes to a client in any language",
+        description="Answer requests from VCR cassettes: matched by method, path and normalised query and body, "
+        "repeated requests in recorded order; a request with no match answers 4004 naming the nearest one.",
+    )
+    replay.add_argument("cassettes", type=Path, metavar="DIR", help="a directory of cassettes (or one cassette)")
+    replay.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+    replay.add_argument("--port", type=int, default=8200, help="port to listen on, 0 for any free one (default 8200)")
+
 
 def run(args: argparse.Namespace) -> int:
     """Run one of these subcommands."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if args.command == "record":
         return run_record(args)
+    if args.command == "replay":
+        return run_replay(args)
     raise ValueError(f"unknown command {args.command}")
 
 
@@ -95,6 +109,28 @@ def run_record(args: argparse.Namespace) -> int:
     for leak in recorder.leaks:
         print(f"topview-mock record: {leak}", file=sys.stderr)
     return 1 if recorder.leaks else 0
+
+
+def run_replay(args: argparse.Namespace) -> int:
+    """Replay until SIGINT or SIGTERM."""
+    cassettes = load_dir(args.cassettes)
+    replayer = Replayer(cassettes)
+    sock = bind(args.host, args.port)
+
+    def announce() -> None:
+        count = sum(len(c) for c in cassettes)
+        print(f"topview-mock replay listening on {url_of(sock)}", flush=True)
+        print(f"{count} exchange(s) from {len(cassettes)} cassette(s) in {args.cassettes}; Ctrl-C to stop", flush=True)
+
+    async def stop() -> None:
+        return None
+
+    try:
+        asyncio.run(_serve(replayer.app(), sock, announce, stop))
+    finally:
+        sock.close()
+    print(f"topview-mock replay stopped: {len(replayer.book.misses)} request(s) had no recorded answer")
+    return 0
 
 
 async def _serve(app: ASGIApp, sock: socket.socket, on_ready: Callable[[], None], on_stop: Callable[[], Any]) -> None:

@@ -169,3 +169,24 @@ async def upload_png(client: httpx.AsyncClient) -> str:
     checked = (await client.get("/v1/upload/check", params={"fileId": credential["fileId"]})).json()
     assert checked["result"] is True, checked
     return str(credential["fileId"])
+
+
+SCRAPE = {"productLink": "https://shop.example.com/p/1"}
+
+
+async def polled_task(client: httpx.AsyncClient, mock: TopviewMock) -> list[str]:
+    """A scraper task submitted and polled through init, running and success; the statuses seen."""
+    task_id = (await client.post("/v1/scraper/task/submit", json=SCRAPE)).json()["result"]["taskId"]
+    statuses = []
+    for step in (0, 1, 3):
+        mock.advance(step)
+        answer = await client.get("/v1/scraper/task/query", params={"taskId": task_id})
+        statuses.append(answer.json()["result"]["status"])
+    return statuses
+
+
+async def record_flows(out: Any, **options: Any) -> None:
+    """Record an upload and a polled task into ``out/session.yaml`` through the stand-in."""
+    async with recording(out, **options) as (stand_in, _, client):
+        await upload_png(client)
+        assert await polled_task(client, stand_in.mock) == ["init", "running", "success"]

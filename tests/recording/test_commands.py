@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import subprocess
 import sys
@@ -10,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-from standin import KEY, UID, StandIn, free_socket, served
+from standin import KEY, UID, StandIn, free_socket, record_flows, served
 from topview_calls import load_contract
 
 from mock_server import TopviewMock
@@ -81,3 +82,18 @@ def test_record_forwards_to_a_loopback_upstream_and_writes_a_scrubbed_cassette(t
     assert cassette.interactions[1].request.uri.startswith(f"http://localhost:{port}/s3/")
     text = (tmp_path / "session.yaml").read_text()
     assert KEY not in text and UID not in text
+
+
+def test_replay_serves_recorded_cassettes_and_prints_misses(tmp_path: Path) -> None:
+    asyncio.run(record_flows(tmp_path))
+    with command("replay", str(tmp_path), "--port", "0") as (process, url), httpx.Client(base_url=url) as client:
+        credential = client.get("/v1/upload/credential", params={"format": "png"}).json()["result"]
+        assert credential["uploadUrl"].startswith(f"{url}/_ext/https/topview-upload.s3.test/")
+        assert client.put(credential["uploadUrl"], content=sample("png")).status_code == 200
+        miss = client.get("/v1/scraper/task/query", params={"taskId": "f" * 32})
+        assert miss.json()["code"] == "4004"
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=20)
+    assert process.returncode == 0
+    assert "1 request(s) had no recorded answer" in out
+    assert f"got '{'f' * 32}'" in err  # the server printed the near miss
