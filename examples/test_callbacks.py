@@ -19,10 +19,10 @@ async def test_callback_in_process(topview_mock: FakeTopview) -> None:
         )
         task_id = response.json()["result"]["taskId"]
         topview_mock.advance(5)
-        await topview_mock.adrain_notices()
+        await topview_mock.adrain_callbacks()
     [notice] = receiver.notices
     assert (notice["taskId"], notice["status"]) == (task_id, "success")
-    assert topview_mock.notices(task_id)[0].state == "delivered"
+    assert topview_mock.callbacks(task_id=task_id)[0].state == "delivered"
 
 
 @pytest.mark.topview(clock="realtime", speed=100)

@@ -6,6 +6,7 @@ adds the control API that tests, the control routes and the CLI drive. Nothing b
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections import deque
 from collections.abc import Iterable, Mapping
@@ -39,13 +40,22 @@ class TopviewMock(Backend):
     # -- callbacks ---------------------------------------------------------------------------------------
 
     def callbacks(
-        self, uid: str | None = None, task_id: str | None = None, state: DeliveryState | None = None
+        self, *, uid: str | None = None, task_id: str | None = None, state: DeliveryState | None = None
     ) -> list[NoticeDelivery]:
         """The callback journal, oldest first: every delivery with every attempt, optionally filtered."""
         self.engine.settle()
         return [d for d in self.notices.journal(uid, task_id) if state is None or d.state == state]
 
-    async def drain_callbacks(self) -> list[NoticeDelivery]:
+    def drain_callbacks(self) -> list[NoticeDelivery]:
+        """Run due work and every due callback attempt to its end (sync code); the deliveries still waiting."""
+        if _running_loop():
+            raise RuntimeError("drain_callbacks() cannot run inside an event loop: await adrain_callbacks()")
+        self.tick()
+        self.engine.settle()  # with no loop running, nothing else would take what is due
+        self.notices.run_pending_sync()
+        return self.notices.pending()
+
+    async def adrain_callbacks(self) -> list[NoticeDelivery]:
         """Run due work, wait for every callback attempt in flight; the deliveries still waiting on the clock."""
         self.tick()
         await self.engine.caught_up()
@@ -68,17 +78,17 @@ class TopviewMock(Backend):
         """Let due work happen now (transitions, callbacks): a realtime server calls this periodically."""
         self.clock.notify()
 
-    def complete(self, task_id: str, status: str = "success", error_msg: str | None = None) -> Task:
-        """Finish a task now with ``status`` (``fail`` shows ``error_msg``)."""
-        return self.engine.complete(self._task(task_id), _outcome(status, error_msg))
+    def complete(self, task_id: str, status: str = "success", error_msg: str | None = None) -> dict[str, Any]:
+        """Finish a task now with ``status`` (``fail`` shows ``error_msg``); the task as ``task()`` shows it."""
+        return describe(self.engine.complete(self._task(task_id), _outcome(status, error_msg)))
 
-    def force(self, task_id: str, status: str = "success", error_msg: str | None = None) -> Task:
-        """Decide how an unfinished task ends, when its progression gets there."""
+    def force(self, task_id: str, status: str = "success", error_msg: str | None = None) -> dict[str, Any]:
+        """Decide how an unfinished task ends, when its progression gets there; the task as ``task()`` shows it."""
         task = self._task(task_id)
         if task.finished:
             raise TopviewError("4000", f"task {task_id} is already {task.status}")
         task.outcome = _outcome(status, error_msg)
-        return task
+        return describe(task)
 
     def script_outcomes(self, operation_id: str, outcomes: Iterable[Outcome | str]) -> None:
         """Queue how the next tasks submitted by ``operation_id`` (or ``"*"``) end, in order."""
@@ -128,6 +138,10 @@ class TopviewMock(Backend):
         if task is None:
             raise KeyError(task_id)
         return task
+
+    def task(self, task_id: str) -> dict[str, Any]:
+        """One task as the control plane shows it, with its history (KeyError if unknown)."""
+        return describe(self._task(task_id))
 
     def tasks(self, uid: str | None = None) -> list[dict[str, Any]]:
         """Every task (of one account), as the control plane shows them."""
@@ -192,6 +206,15 @@ class TopviewMock(Backend):
             self.state.default_credits = self.config.credits
             self.state.credit_overrides.clear()
             self.policies.reset(self.config.progression, self.config.max_unfinished)
+
+
+def _running_loop() -> bool:
+    """True inside a running event loop (where blocking on callback attempts would deadlock)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def _outcome(status: str, error_msg: str | None) -> Outcome:

@@ -69,14 +69,14 @@ async def complete(mock: Controls, request: Request) -> Any:
     """POST /_mock/tasks/{taskId}/complete {"status", "errorMsg"}: finish it now."""
     found = _unfinished(mock, request.path_params["task_id"])
     wanted = _outcome(await schema.read_body(request, frozenset({"status", "errorMsg"})))
-    return describe(mock.complete(found.task_id, wanted.status, wanted.message))
+    return mock.complete(found.task_id, wanted.status, wanted.message)
 
 
 async def force(mock: Controls, request: Request) -> Any:
     """POST /_mock/tasks/{taskId}/outcome {"status", "errorMsg"}: how it ends when it ends."""
     found = _unfinished(mock, request.path_params["task_id"])
     wanted = _outcome(await schema.read_body(request, frozenset({"status", "errorMsg"})))
-    return describe(mock.force(found.task_id, wanted.status, wanted.message))
+    return mock.force(found.task_id, wanted.status, wanted.message)
 
 
 def _task(mock: Controls, task_id: str) -> Task:
@@ -283,7 +283,7 @@ async def callbacks(mock: Controls, request: Request) -> Any:
     state = q.get("state") or None
     if state is not None and state not in DELIVERY_STATES:
         raise ControlError(f"state must be one of {', '.join(DELIVERY_STATES)}")
-    found = mock.callbacks(q.get("uid") or None, q.get("taskId") or None, state)
+    found = mock.callbacks(uid=q.get("uid") or None, task_id=q.get("taskId") or None, state=state)
     return {"callbacks": [delivery.to_json() for delivery in found]}
 
 
@@ -302,7 +302,7 @@ async def replay_callback(mock: Controls, request: Request) -> Any:
 
 async def drain_callbacks(mock: Controls, request: Request) -> Any:
     """POST /_mock/callbacks/drain: wait until no attempt is in flight; lists what still waits on the clock."""
-    waiting = await mock.drain_callbacks()
+    waiting = await mock.adrain_callbacks()
     return {"now": mock.clock.now(), "pending": [delivery.to_json() for delivery in waiting]}
 
 

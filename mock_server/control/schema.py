@@ -41,9 +41,14 @@ async def read_body(request: Request, allowed: frozenset[str]) -> dict[str, Any]
         raise ControlError("body must be a JSON object") from None
     if not isinstance(data, dict):
         raise ControlError("body must be a JSON object")
+    return known_fields(data, allowed)
+
+
+def known_fields(data: dict[str, Any], allowed: frozenset[str], where: str = "") -> dict[str, Any]:
+    """``data`` itself, once it holds only ``allowed`` fields (``where`` prefixes the message)."""
     unknown = sorted(set(data) - allowed)
     if unknown:
-        raise ControlError(f"{unknown[0]} is not a known field (known: {', '.join(sorted(allowed))})")
+        raise ControlError(f"{where}{unknown[0]} is not a known field (known: {', '.join(sorted(allowed))})")
     return data
 
 
@@ -109,6 +114,28 @@ def outcomes(body: Body) -> list[Outcome]:
     return [outcome(value, f"outcomes[{i}]") for i, value in enumerate(values)]
 
 
+def outcome_scripts(value: Any, where: str = "outcomes") -> dict[str, list[Outcome]]:
+    """Scripted outcomes per operationId (or ``"*"``): each an outcome as above, or a list of them.
+
+    ``{"m2vSubmit": "fail; message=Face not detected", "*": ["fail", {"status": "success"}]}``; an
+    :class:`Outcome` is taken as it is.
+    """
+    if not isinstance(value, Mapping):
+        raise ControlError(f'{where} must map an operationId (or "*") to outcomes')
+    scripts: dict[str, list[Outcome]] = {}
+    for operation_id, items in value.items():
+        if not isinstance(operation_id, str) or not operation_id:
+            raise ControlError(f"{where}: {operation_id!r} is not an operationId")
+        listed = items if isinstance(items, list | tuple) else [items]
+        if not listed:
+            raise ControlError(f"{where}[{operation_id!r}] must not be empty")
+        scripts[operation_id] = [
+            item if isinstance(item, Outcome) else outcome(item, f"{where}[{operation_id!r}][{i}]")
+            for i, item in enumerate(listed)
+        ]
+    return scripts
+
+
 def progression(body: Body, base: Progression) -> Progression:
     """A progression from ``mode``, ``init`` and ``running``; omitted fields keep ``base``'s."""
     mode = text(body, "mode", choices=("time", "polls", "manual")) or base.mode
@@ -146,6 +173,24 @@ def fault_spec(body: Body) -> FaultSpec:
         )
     except ValueError as error:
         raise ControlError(str(error)) from None
+
+
+def fault_specs(value: Any, where: str = "faults") -> list[FaultSpec]:
+    """A list of fault rules in their JSON form (as ``POST /_mock/faults`` takes them); a FaultSpec as it is."""
+    if not isinstance(value, list | tuple):
+        raise ControlError(f"{where} must be a list of fault rules")
+    specs = []
+    for i, item in enumerate(value):
+        if isinstance(item, FaultSpec):
+            specs.append(item)
+        elif isinstance(item, dict):
+            try:
+                specs.append(fault_spec(known_fields(item, FAULT_FIELDS)))
+            except ControlError as error:
+                raise ControlError(f"{where}[{i}]: {error.message}") from None
+        else:
+            raise ControlError(f'{where}[{i}] must be a fault rule object, such as {{"code": "5003"}}')
+    return specs
 
 
 def _latency(value: Any) -> tuple[float, float] | None:

@@ -17,7 +17,7 @@ from ..contract.openapi import Contract
 from ..engine.clock import Clock
 from ..engine.lifecycle import Engine, Policies
 from ..engine.state import State
-from ..engine.tasks import Outcome, Progression, Task
+from ..engine.tasks import Outcome, Progression
 from .faults import FaultRule, Faults, FaultSpec
 from .journal import Journal
 from .scenario import Scenario
@@ -51,10 +51,10 @@ class Controls(Protocol):
     def tasks(self, uid: str | None = None) -> list[dict[str, Any]]:
         """Every task (of one account), as the control plane shows them."""
 
-    def complete(self, task_id: str, status: str = "success", error_msg: str | None = None) -> Task:
+    def complete(self, task_id: str, status: str = "success", error_msg: str | None = None) -> dict[str, Any]:
         """Finish a task now."""
 
-    def force(self, task_id: str, status: str = "success", error_msg: str | None = None) -> Task:
+    def force(self, task_id: str, status: str = "success", error_msg: str | None = None) -> dict[str, Any]:
         """Decide how an unfinished task ends."""
 
     def script_outcomes(self, operation_id: str, outcomes: Iterable[Outcome | str]) -> None:
@@ -78,11 +78,11 @@ class Controls(Protocol):
         """Activate a fault rule."""
 
     def callbacks(
-        self, uid: str | None = None, task_id: str | None = None, state: DeliveryState | None = None
+        self, *, uid: str | None = None, task_id: str | None = None, state: DeliveryState | None = None
     ) -> list[NoticeDelivery]:
         """The callback journal."""
 
-    async def drain_callbacks(self) -> list[NoticeDelivery]:
+    async def adrain_callbacks(self) -> list[NoticeDelivery]:
         """Wait for callback attempts in flight."""
 
     def replay_callback(self, delivery_id: str) -> NoticeDelivery:

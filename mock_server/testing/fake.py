@@ -1,56 +1,37 @@
-"""Test helpers: the in-process fake with ready HTTP clients, and the control calls tests make.
+"""The in-process fake with ready HTTP clients: what the ``topview_mock`` fixture hands a test.
 
-:class:`FakeTopview` is what the ``topview_mock`` fixture hands a test; it works without pytest too.
-Every unexpected exception of the app is re-raised into the caller (no silent 500) and kept in
-:attr:`TopviewControls.errors` so the fixture can list any the test did not see.
+:class:`FakeTopview` works without pytest too. Every unexpected exception of the app is re-raised into
+the caller (no silent 500) and kept in :attr:`TopviewControls.errors` so the fixture can list any the
+test did not see.
 """
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable
 from contextlib import ExitStack, suppress
 from contextvars import ContextVar
+from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import anyio.from_thread
+import anyio.to_thread
 import httpx
 import respx
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp
 
-from ..control.faults import DroppedConnection
-from ..control.scenario import Scenario
-from ..engine.lifecycle import describe
-from ..engine.tasks import Outcome
+from ..callbacks.records import NoticeDelivery
 from ..mock import TopviewMock, create_app
+from .controls import TopviewControls
+from .trap import ErrorTrap
+
+__all__ = ["BASE_URL", "DEFAULT_API_KEY", "DEFAULT_UID", "ErrorTrap", "FakeTopview", "SyncASGITransport"]
 
 BASE_URL = "https://api.topview.ai"
 DEFAULT_UID = "uid-test"
 DEFAULT_API_KEY = "test-key"
 
 T = TypeVar("T")
-
-
-class ErrorTrap:
-    """ASGI wrapper keeping every exception that escapes the app (Starlette has already sent a 500).
-
-    A connection dropped by a fault rule escapes the app on purpose and is not kept.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-        self.errors: list[BaseException] = []
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Serve one ASGI connection, remembering and re-raising whatever escapes it."""
-        try:
-            await self.app(scope, receive, send)
-        except DroppedConnection:
-            raise
-        except Exception as error:
-            self.errors.append(error)
-            raise
 
 
 class SyncASGITransport(httpx.BaseTransport):
@@ -94,76 +75,6 @@ class _Router(respx.MockRouter):
             _SYNC_REQUEST.reset(token)
 
 
-class TopviewControls:
-    """The Python control API shared by the in-process fake and the live server.
-
-    Control calls run where the fake's event loop runs (``_run``), so time moves, tasks finish and
-    callbacks start on that loop. Any other attribute of the :class:`TopviewMock` (``journal``,
-    ``faults``, control methods it gains later) is reachable as an attribute of this object too; those
-    are called from the caller's thread.
-    """
-
-    mock: TopviewMock
-    uid: str
-    api_key: str
-    trap: ErrorTrap
-
-    def _run(self, function: Callable[..., T], *args: Any) -> T:
-        return function(*args)
-
-    @property
-    def errors(self) -> list[BaseException]:
-        """Unexpected exceptions raised inside the fake so far (clear it after provoking one on purpose)."""
-        return self.trap.errors
-
-    @property
-    def headers(self) -> dict[str, str]:
-        """The auth headers of the test account."""
-        return {"Topview-Uid": self.uid, "Authorization": f"Bearer {self.api_key}"}
-
-    def advance(self, seconds: float) -> float:
-        """Move the fake's clock; due transitions and callback attempts happen on the way."""
-        return self._run(self.mock.advance, seconds)
-
-    def complete(self, task_id: str, status: str = "success", error_msg: str | None = None) -> dict[str, Any]:
-        """Finish a task now (``fail`` shows ``error_msg``); returns it as the control plane shows it."""
-        self._run(self.mock.complete, task_id, status, error_msg)
-        return self.task(task_id)
-
-    def task(self, task_id: str) -> dict[str, Any]:
-        """One task as the control plane shows it (KeyError if unknown)."""
-        return self._run(_describe, self.mock, task_id)
-
-    def tasks(self, uid: str | None = None) -> list[dict[str, Any]]:
-        """Every task (of one account)."""
-        return self._run(self.mock.tasks, uid)
-
-    def set_credits(self, credit: float, uid: str | None = None) -> None:
-        """Give an account (the test account by default) ``credit`` credits."""
-        self._run(self.mock.set_credits, uid or self.uid, credit)
-
-    def script(self, *outcomes: Outcome | str, operation_id: str = "*") -> None:
-        """Queue outcomes for the next tasks of ``operation_id`` (``*``: any), e.g. ``"fail; message=x"``."""
-        self._run(script_outcomes, self.mock, {operation_id: list(outcomes)})
-
-    def reset(self, uid: str | None = None) -> None:
-        """Forget one account, or everything."""
-        self._run(self.mock.reset, uid)
-
-    def apply_scenario(self, scenario: Scenario | Mapping[str, Any]) -> Scenario:
-        """Reset the fake, then behave as ``scenario`` says (a Scenario or its JSON document)."""
-        return self._run(self.mock.apply_scenario, scenario)
-
-    def notices(self, task_id: str | None = None) -> list[Any]:
-        """The callback deliveries so far (of one task), oldest first."""
-        return self._run(self.mock.notices.journal, None, task_id)
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_") or name == "mock":
-            raise AttributeError(name)
-        return getattr(self.mock, name)
-
-
 class FakeTopview(TopviewControls):
     """An in-process fake with async and sync httpx clients bound to it, no socket involved.
 
@@ -203,11 +114,23 @@ class FakeTopview(TopviewControls):
             self._portal = self._stack.enter_context(anyio.from_thread.start_blocking_portal("asyncio"))
         return self._portal
 
-    def _run(self, function: Callable[..., T], *args: Any) -> T:
+    def _run(self, call: Callable[[], T]) -> T:
         # Once sync requests run on the helper loop, control calls go there too: one thread owns the fake.
         if self._portal is not None:
-            return self._portal.call(function, *args)
-        return function(*args)
+            return self._portal.call(call)
+        return call()
+
+    async def _arun(self, call: Callable[[], Awaitable[T]]) -> T:
+        if self._portal is not None:
+            portal = self._portal
+            return await anyio.to_thread.run_sync(lambda: portal.call(call))
+        return await call()
+
+    def drain_callbacks(self) -> list[NoticeDelivery]:
+        """Run due work and every due callback attempt to its end (sync code); the deliveries still waiting."""
+        if self._portal is not None:  # the attempts run on the helper loop: wait for them there
+            return self._portal.call(self.mock.adrain_callbacks)
+        return self.mock.drain_callbacks()
 
     @property
     def client(self) -> httpx.AsyncClient:
@@ -244,55 +167,18 @@ class FakeTopview(TopviewControls):
             return self.sync_transport.handle_request(request)
         return self.async_transport.handle_async_request(request)
 
-    def drain_notices(self) -> None:
-        """Deliver every due callback and wait for the attempts to end (sync tests)."""
-        if self._portal is not None:
-            self._portal.call(_drain, self.mock)
-        else:
-            self.mock.engine.settle()
-            self.mock.notices.run_pending_sync()
-
-    async def adrain_notices(self) -> None:
-        """Deliver every due callback and wait for the attempts to end (async tests)."""
-        if self._portal is not None:
-            await anyio.to_thread.run_sync(self._portal.call, _drain, self.mock)
-        else:
-            await _drain(self.mock)
-
     def close(self) -> None:
         """Close the clients, stop intercepting and stop the helper loop."""
         if self._sync_client is not None:
             self._sync_client.close()
         if self._client is not None and self._portal is not None:
             self._portal.call(self._client.aclose)
-        self._run(_close_notices, self.mock)
+        self._run(partial(_close_notices, self.mock))
         self._stack.close()
         self._portal = None
-
-
-async def _drain(mock: TopviewMock) -> None:
-    """Finish what is due (background slices included), then deliver every due callback."""
-    await mock.engine.caught_up()
-    await mock.notices.drain()
-
-
-def _describe(mock: TopviewMock, task_id: str) -> dict[str, Any]:
-    mock.engine.settle()
-    task = mock.state.find_task(task_id)
-    if task is None:
-        raise KeyError(task_id)
-    return describe(task)
 
 
 def _close_notices(mock: TopviewMock) -> None:
     """Cancel callback attempts still in flight: the test is over and their receiver may be gone."""
     with suppress(RuntimeError):  # their event loop may already be closed
         mock.notices.reset()
-
-
-def script_outcomes(mock: TopviewMock, outcomes: Mapping[str, Outcome | str | Iterable[Outcome | str]]) -> None:
-    """Queue outcomes per submit operationId (``*`` for any): each task takes the next one."""
-    for operation_id, value in outcomes.items():
-        items = [value] if isinstance(value, (Outcome, str)) else list(value)
-        queue = mock.policies.scripts.setdefault(operation_id, deque())
-        queue.extend(item if isinstance(item, Outcome) else Outcome.parse(item) for item in items)

@@ -11,14 +11,17 @@ Fixtures:
 ``@pytest.mark.topview(...)`` configures both (see :class:`TopviewOptions`). Each test gets its own fake,
 so state never leaks between tests, and nothing is shared on disk or on a fixed port (pytest-xdist safe).
 An exception inside the fake fails the test that caused it: in-process clients re-raise it, and any the
-test did not already fail on are listed at teardown.
+test did not already fail on are listed at teardown. An ``async def`` test using either fixture runs on
+asyncio with no marker needed (an ``anyio`` or ``asyncio`` marker hands it to that plugin instead).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from collections.abc import Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import pytest
@@ -26,15 +29,20 @@ import pytest
 from ..callbacks.policy import DeliveryPolicy
 from ..config import MockConfig
 from ..contract.openapi import Contract
+from ..control import schema
 from ..control.faults import FaultSpec
+from ..engine.tasks import Outcome
 from ..mock import TopviewMock
-from .fake import BASE_URL, DEFAULT_API_KEY, DEFAULT_UID, FakeTopview, TopviewControls, script_outcomes
+from .controls import TopviewControls
+from .fake import BASE_URL, DEFAULT_API_KEY, DEFAULT_UID, FakeTopview
 from .server import LiveServer
 
 MARKER = "topview"
 CALL_FAILED = pytest.StashKey[bool]()
 CONFIG_FIELDS = frozenset(f.name for f in dataclasses.fields(MockConfig))
 ALIASES = {"clock": "clock_mode", "speed": "clock_speed"}  # the serve command's names
+FIXTURES = frozenset({"topview_mock", "topview_server"})
+ASYNC_MARKERS = ("anyio", "asyncio", "trio")  # markers of plugins that run async tests themselves
 
 
 @dataclass(frozen=True)
@@ -42,14 +50,16 @@ class TopviewOptions:
     """What ``@pytest.mark.topview(...)`` sets: any :class:`MockConfig` field, plus the keys below.
 
     ``config`` (a whole MockConfig to start from), ``clock``/``speed`` (aliases of clock_mode and
-    clock_speed), ``outcomes`` (operationId or ``*`` -> Outcome, ``"fail; message=..."`` or a list of
-    them, taken by the next tasks in order), ``faults`` (FaultSpec objects or their keyword dicts),
-    ``notice_policy`` (a DeliveryPolicy), ``uid`` and ``api_key`` (the test account), ``intercept``
-    (route httpx calls for api.topview.ai to the in-process fake; default True).
+    clock_speed), and in the control API's JSON shapes: ``outcomes`` (operationId or ``*`` -> an outcome
+    or a list of them, taken by the next tasks in order, as ``POST /_mock/outcomes``), ``faults`` (a list
+    of rules as ``POST /_mock/faults`` takes them), ``notice_policy`` (fields of ``PUT
+    /_mock/callbacks/policy``); Outcome, FaultSpec and DeliveryPolicy objects are taken as they are.
+    ``uid`` and ``api_key`` (the test account), ``intercept`` (route httpx calls for api.topview.ai to the
+    in-process fake; default True). A wrong shape is a usage error naming the field.
     """
 
     config: MockConfig = field(default_factory=MockConfig)
-    outcomes: Mapping[str, Any] = field(default_factory=dict)
+    outcomes: Mapping[str, list[Outcome]] = field(default_factory=dict)
     faults: tuple[FaultSpec, ...] = ()
     notice_policy: DeliveryPolicy | None = None
     uid: str = DEFAULT_UID
@@ -90,19 +100,51 @@ class TopviewOptions:
             config = dataclasses.replace(base, **changes)
         except (TypeError, ValueError) as error:
             raise pytest.UsageError(f"@pytest.mark.topview: {error}") from error
-        if "faults" in options:
-            options["faults"] = tuple(f if isinstance(f, FaultSpec) else FaultSpec(**f) for f in options["faults"])
-        return cls(config=config, **options)
+        try:
+            return cls(config=config, **_shaped(options, config))
+        except schema.ControlError as error:
+            raise pytest.UsageError(f"@pytest.mark.topview: {error.message}") from None
 
     def build(self, contract: Contract) -> TopviewMock:
         """A fresh fake with these options applied."""
+        known = {op.operation_id for op in contract} | {"*"}
+        for where, operation_id in [
+            *(("outcomes", o) for o in self.outcomes),
+            *(("faults", f.operation) for f in self.faults),
+        ]:
+            if operation_id not in known:
+                raise pytest.UsageError(
+                    f"@pytest.mark.topview: {where}: {operation_id} is not an operationId of the contract (or '*')"
+                )
         mock = TopviewMock(self.config, contract=contract)
-        script_outcomes(mock, self.outcomes)
+        for operation_id, outcomes in self.outcomes.items():
+            mock.script_outcomes(operation_id, outcomes)
         for spec in self.faults:
-            mock.faults.add(spec)
+            mock.add_fault(spec)
         if self.notice_policy is not None:
-            mock.notices.policy = self.notice_policy
+            mock.set_notice_policy(self.notice_policy)
         return mock
+
+
+def _shaped(options: dict[str, Any], config: MockConfig) -> dict[str, Any]:
+    """The marker's outcomes, faults and notice_policy read from the control API's JSON shapes."""
+    shaped = dict(options)
+    if "outcomes" in options:
+        shaped["outcomes"] = schema.outcome_scripts(options["outcomes"])
+    if "faults" in options:
+        shaped["faults"] = tuple(schema.fault_specs(options["faults"]))
+    policy = options.get("notice_policy")
+    if policy is not None and not isinstance(policy, DeliveryPolicy):
+        if not isinstance(policy, dict):
+            raise schema.ControlError(
+                'notice_policy must be a DeliveryPolicy or its JSON fields, such as {"maxAttempts": 2}'
+            )
+        try:
+            fields = schema.known_fields(policy, schema.POLICY_FIELDS)
+            shaped["notice_policy"] = schema.notice_policy(fields, config.notice_policy)
+        except schema.ControlError as error:
+            raise schema.ControlError(f"notice_policy: {error.message}") from None
+    return shaped
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -123,6 +165,21 @@ def pytest_runtest_makereport(
     if report.when == "call":
         item.stash[CALL_FAILED] = report.failed
     return report
+
+
+@pytest.hookimpl
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    """Run an ``async def`` test that uses a topview fixture on asyncio, unless an async plugin's marker claims it."""
+    test = pyfuncitem.obj
+    if not inspect.iscoroutinefunction(test) or not FIXTURES & set(pyfuncitem.fixturenames):
+        return None
+    if any(pyfuncitem.get_closest_marker(name) for name in ASYNC_MARKERS):
+        return None  # anyio's or pytest-asyncio's own runner takes it, with its own event loop and fixtures
+    import anyio  # only for the tests that need it: the plugin stays cheap to load
+
+    arguments = {name: pyfuncitem.funcargs[name] for name in pyfuncitem._fixtureinfo.argnames}
+    anyio.run(partial(test, **arguments))
+    return True
 
 
 @pytest.fixture(scope="session")

@@ -8,19 +8,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import logging
 import signal
 import socket
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
 import uvicorn
 from starlette.types import ASGIApp
 
+from ..callbacks.records import NoticeDelivery
 from ..config import MockConfig
 from ..mock import TopviewMock, create_app
-from .fake import DEFAULT_API_KEY, DEFAULT_UID, ErrorTrap, TopviewControls, _drain
+from .controls import TopviewControls
+from .fake import DEFAULT_API_KEY, DEFAULT_UID
+from .trap import ErrorTrap
 
 T = TypeVar("T")
 TICK_SECONDS = 0.2
@@ -129,7 +133,7 @@ class LiveServer(TopviewControls):
     """The fake served on a free loopback port from a background thread: what ``topview_server`` gives.
 
     Control calls (``advance``, ``complete`` ...) run on the server's event loop, so a test thread never
-    touches the fake while it serves a request.
+    touches the fake while it serves a request; what they answer is a snapshot taken there.
     """
 
     def __init__(
@@ -161,7 +165,7 @@ class LiveServer(TopviewControls):
 
     @property
     def control_url(self) -> str:
-        """Where the control API is served."""
+        """Where the control API is served: ``+ "/journal"`` and ``+ "journal"`` both reach a route."""
         return f"{self.url}/_mock/"
 
     @property
@@ -200,21 +204,37 @@ class LiveServer(TopviewControls):
 
         await serve(self.trap, self.mock, sock, log_level=self._log_level, on_ready=ready, on_error=self.errors.append)
 
-    def _run(self, function: Callable[..., T], *args: Any) -> T:
-        result: T = self.call(function, *args)
+    def _run(self, call: Callable[[], T]) -> T:
+        # A snapshot taken on the server's loop: the server thread goes on changing the fake's own records.
+        result: T = self.call(lambda: copy.deepcopy(call()))
         return result
+
+    async def _arun(self, call: Callable[[], Awaitable[T]]) -> T:
+        async def snapshot() -> T:
+            return copy.deepcopy(await call())
+
+        future = asyncio.run_coroutine_threadsafe(snapshot(), self._running_loop())
+        return await asyncio.wrap_future(future)
 
     def call(self, function: Callable[..., Any], *args: Any, timeout: float = 30.0) -> Any:
         """Run ``function(*args)`` (a coroutine function or a plain one) on the server's loop."""
+        future = asyncio.run_coroutine_threadsafe(_awaited(function, *args), self._running_loop())
+        return future.result(timeout)
+
+    def _running_loop(self) -> asyncio.AbstractEventLoop:
         loop = self._loop
         if loop is None or not loop.is_running():
             raise RuntimeError("the server is not running")
-        future = asyncio.run_coroutine_threadsafe(_awaited(function, *args), loop)
-        return future.result(timeout)
+        return loop
 
-    def drain_notices(self) -> None:
-        """Deliver every due callback and wait for the attempts to end."""
-        self.call(_drain, self.mock)
+    def drain_callbacks(self) -> list[NoticeDelivery]:
+        """Run due work and every due callback attempt to its end (sync code); the deliveries still waiting."""
+
+        async def drained() -> list[NoticeDelivery]:  # the attempts run on the server loop
+            return copy.deepcopy(await self.mock.adrain_callbacks())
+
+        result: list[NoticeDelivery] = self.call(drained)
+        return result
 
     def stop(self, timeout: float = 10.0) -> None:
         """Shut down gracefully and wait for the thread to end."""

@@ -80,7 +80,7 @@ async def submit_noticed(
 async def finish(mock: TopviewMock, seconds: float = 4) -> None:
     """Move the clock (tasks finish, attempts fall due) and wait for the attempts it started."""
     mock.advance(seconds)
-    await mock.drain_callbacks()
+    await mock.adrain_callbacks()
 
 
 def parsed(body: dict[str, Any]) -> Any:
@@ -408,11 +408,11 @@ async def test_python_replay_and_drain(client: httpx.AsyncClient, mock: TopviewM
     async with serving(receiver) as url:
         task_id, _ = await submit_noticed(client, url)
         mock.advance(4)
-        waiting = await mock.drain_callbacks()
+        waiting = await mock.adrain_callbacks()
         [delivery] = mock.callbacks(task_id=task_id)
         assert waiting == [delivery] and delivery.state == "pending"
         again = mock.replay_callback(delivery.id)  # a replay is due now, whatever the backoff says
-        assert await mock.drain_callbacks() == [delivery]
+        assert await mock.adrain_callbacks() == [delivery]
         assert again.state == "delivered" and again.replay_of == delivery.id
     with pytest.raises(KeyError):
         mock.replay_callback("dlv-999999")
@@ -486,7 +486,7 @@ async def test_a_slow_receiver_does_not_slow_other_requests(client: httpx.AsyncC
         assert ok(await query(client, "scraperQuery", slow_tasks[0]))["status"] == "success"
         assert len((await control(client, "GET", "/callbacks", params={"state": "delivering"}))["callbacks"]) == hanging
         slow.release.set()
-        await mock.drain_callbacks()
+        await mock.adrain_callbacks()
     assert {d.state for d in mock.callbacks()} == {"delivered"}
 
 

@@ -23,8 +23,7 @@ SUBMIT, QUERY = "/v1/scraper/task/submit", "/v1/scraper/task/query"
 PRODUCT = {"productLink": "https://shop.example.com/p/1"}
 
 
-@pytest.mark.anyio
-async def test_async_client(topview_mock):
+async def test_async_client(topview_mock):  # no marker: the plugin runs it
     response = await topview_mock.client.post(SUBMIT, json=PRODUCT)
     task_id = response.json()["result"]["taskId"]
     topview_mock.advance(5)
@@ -53,19 +52,27 @@ async def test_plain_async_httpx_is_routed_to_the_fake(topview_mock):
     assert len(topview_mock.tasks()) == 1
 
 
+async def test_async_live_server(topview_server):
+    async with httpx.AsyncClient(base_url=topview_server.url, headers=topview_server.headers) as client:
+        response = await client.post(SUBMIT, json={**PRODUCT, "noticeUrl": "http://127.0.0.1:9/hook"})
+    assert topview_server.complete(response.json()["result"]["taskId"])["status"] == "success"
+    [delivery] = await topview_server.adrain_callbacks()  # refused at once: its retry waits on the clock
+    assert delivery.attempts[0].error
+
+
 def test_state_is_fresh_in_every_test(topview_mock):
     assert topview_mock.tasks() == []  # the tests above each left a task behind in their own fake
 
 
 def test_control_api(topview_mock):
     client = topview_mock.sync_client
-    topview_mock.script("fail; message=out of stock")
+    topview_mock.script_outcomes("*", ["fail; message=out of stock"])
     failed = client.post(SUBMIT, json=PRODUCT).json()["result"]["taskId"]
     done = client.post(SUBMIT, json=PRODUCT).json()["result"]["taskId"]
     assert topview_mock.complete(done)["status"] == "success"
     topview_mock.advance(5)
     assert topview_mock.task(failed)["errorMsg"] == "out of stock"
-    topview_mock.set_credits(7)
+    topview_mock.set_credits(topview_mock.uid, 7)
     assert client.get("/user/credit/detail").json()["result"]["remainCredit"] == 7
     assert len(topview_mock.journal.entries()) == 3  # the mock's own attributes are reachable too
 
@@ -92,7 +99,7 @@ def test_marker(topview_mock):
 
 @pytest.mark.topview(
     outcomes={"scraperSubmit": [Outcome("fail", "blocked")]},
-    faults=[{"operation": "uploadCredential", "code": "5000", "times": 1}],
+    faults=[FaultSpec(operation="uploadCredential", code="5000", times=1)],
 )
 def test_marker_outcomes_and_faults(topview_mock):
     client = topview_mock.sync_client
@@ -101,6 +108,21 @@ def test_marker_outcomes_and_faults(topview_mock):
     task_id = client.post(SUBMIT, json=PRODUCT).json()["result"]["taskId"]
     topview_mock.advance(5)
     assert topview_mock.task(task_id)["errorMsg"] == "blocked"
+
+
+@pytest.mark.topview(
+    outcomes={"scraperSubmit": "fail; message=blocked", "*": [{"status": "fail", "errorMsg": "later"}, "success"]},
+    faults=[{"operationId": "uploadCredential", "code": "5000", "times": 1}],
+    notice_policy={"maxAttempts": 1},
+)
+def test_marker_takes_the_control_api_json_shapes(topview_mock):
+    client = topview_mock.sync_client
+    assert client.get("/v1/upload/credential", params={"format": "png"}).json()["code"] == "5000"
+    assert topview_mock.notices.policy.max_attempts == 1
+    first = client.post(SUBMIT, json=PRODUCT).json()["result"]["taskId"]
+    second = client.post(SUBMIT, json=PRODUCT).json()["result"]["taskId"]
+    topview_mock.advance(5)
+    assert [topview_mock.task(t)["errorMsg"] for t in (first, second)] == ["blocked", "later"]  # then "*"
 
 
 @pytest.mark.topview(credits=5)
@@ -120,6 +142,9 @@ def test_live_server_with_requests(topview_server):
     assert queried.json()["result"]["status"] == "success"
     assert session.get(topview_server.url + "/user/credit/detail", timeout=10).json()["result"]["remainCredit"] == 3
     assert topview_server.control_url.endswith("/_mock/")
+    control = topview_server.control_url
+    for url in (control, control.rstrip("/"), control + "/journal", control + "journal"):
+        assert session.get(url, timeout=10).status_code == 200, url
 
 
 def test_live_server_env_for_subprocesses(topview_server):
@@ -172,7 +197,35 @@ def test_provoked_error_can_be_cleared(topview_mock):
 @pytest.mark.topview(colour="blue")
 def test_unknown_marker_option(topview_mock):
     pass
+
+
+@pytest.mark.topview(faults=[{"operation": "scraperSubmit", "code": "5000"}])
+def test_fault_in_python_field_names(topview_mock):
+    pass
+
+
+@pytest.mark.topview(outcomes={"scraperSubmit": ["fail", "maybe"]})
+def test_outcome_of_no_known_shape(topview_mock):
+    pass
+
+
+@pytest.mark.topview(outcomes={"scraperSubmitt": "fail"})
+def test_outcome_for_an_unknown_operation(topview_server):
+    pass
+
+
+@pytest.mark.topview(notice_policy={"maxAttempts": 0})
+def test_notice_policy_out_of_range(topview_mock):
+    pass
 """
+
+WRONG_SHAPES = {
+    "test_unknown_marker_option": "unknown option 'colour'",
+    "test_fault_in_python_field_names": "faults[0]: operation is not a known field (known: code, drop,",
+    "test_outcome_of_no_known_shape": "outcomes['scraperSubmit'][1]: outcome must be 'success' or 'fail'",
+    "test_outcome_for_an_unknown_operation": "outcomes: scraperSubmitt is not an operationId of the contract",
+    "test_notice_policy_out_of_range": "notice_policy: maxAttempts must be at least 1",
+}
 
 XDIST = """
 import pytest
@@ -194,7 +247,7 @@ def test_fixtures_and_marker(pytester: pytest.Pytester) -> None:
     """Every fixture and the marker work in a project that only installed the package."""
     pytester.makepyfile(test_downstream=FIXTURES_AND_MARKER)
     result = pytester.runpytest("-p", "no:cacheprovider", "-W", "error", "--strict-markers")
-    result.assert_outcomes(passed=12)
+    result.assert_outcomes(passed=14)
 
 
 def test_errors_inside_the_fake_surface(pytester: pytest.Pytester) -> None:
@@ -211,7 +264,7 @@ def test_errors_inside_the_fake_surface(pytester: pytest.Pytester) -> None:
         ("test_error_reaches_the_async_test", "call"),
         ("test_swallowed_error_fails_at_teardown", "teardown"),
         ("test_server_error_fails_at_teardown", "teardown"),
-        ("test_unknown_marker_option", "setup"),
+        *((name, "setup") for name in WRONG_SHAPES),
     }
     assert "RuntimeError: boom inside the fake" in failures["test_error_reaches_the_test", "call"]
     assert "RuntimeError: boom inside the fake" in failures["test_error_reaches_the_async_test", "call"]
@@ -222,7 +275,8 @@ def test_errors_inside_the_fake_surface(pytester: pytest.Pytester) -> None:
         text = failures[test, "teardown"]
         assert f"{fixture}: the fake raised 1 unexpected exception(s)" in text
         assert "RuntimeError: boom inside the fake" in text
-    assert "unknown option 'colour'" in failures["test_unknown_marker_option", "setup"]
+    for name, message in WRONG_SHAPES.items():  # a usage error naming the field, never a TypeError from inside
+        assert f"UsageError: @pytest.mark.topview: {message}" in failures[name, "setup"], failures[name, "setup"]
 
 
 def test_parallel_under_xdist(pytester: pytest.Pytester) -> None:

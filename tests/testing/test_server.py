@@ -64,7 +64,7 @@ def test_control_calls_run_on_the_server_loop(manual: LiveServer) -> None:
         assert manual.advance(5) == manual.mock.clock.now()
         statuses = {t["taskId"]: t["status"] for t in manual.tasks()}
         assert statuses == {first: "fail", second: "success"}
-        manual.set_credits(2)
+        manual.set_credits(manual.uid, 2)
         assert client.get("/user/credit/detail").json()["result"]["remainCredit"] == 2
 
 
