@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import os
 import signal
@@ -19,13 +20,16 @@ from typing import Any
 import uvicorn
 from starlette.types import ASGIApp
 
+from ..contract.openapi import Contract
 from ..testing.server import Uvicorn, bind, url_of
 from .cassettes import load_dir
+from .drift import CHECKS, drift, summary
+from .findings import SkipPaths
 from .proxy import DEFAULT_UPSTREAM, Recorder, RecordOptions
 from .redaction import Secrets
 from .replay import Replayer
 
-NAMES = ("record", "replay")
+NAMES = ("record", "replay", "drift")
 
 
 def add_commands(commands: Any) -> None:
@@ -67,6 +71,24 @@ def add_commands(commands: Any) -> None:
     replay.add_argument("cassettes", type=Path, metavar="DIR", help="a directory of cassettes (or one cassette)")
     replay.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     replay.add_argument("--port", type=int, default=8200, help="port to listen on, 0 for any free one (default 8200)")
+    drift = commands.add_parser(
+        "drift",
+        help="check recorded answers against the contract and the fake",
+        description="Validate every recorded answer against the contract (and list what it does not declare), "
+        "drive the recorded sequence through an in-process fake and compare the answers' shapes. "
+        "Exits 1 when a finding is breaking.",
+    )
+    drift.add_argument("cassettes", type=Path, metavar="DIR", help="a directory of cassettes (or one cassette)")
+    drift.add_argument(
+        "--against",
+        default=",".join(CHECKS),
+        metavar="CHECKS",
+        help="comma-separated checks: contract, fake (default both)",
+    )
+    drift.add_argument("--report", type=Path, metavar="FILE.json", help="write the findings as JSON")
+    drift.add_argument(
+        "--skip-paths", type=Path, metavar="FILE", help="paths the fake comparison ignores, one per line"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -76,6 +98,8 @@ def run(args: argparse.Namespace) -> int:
         return run_record(args)
     if args.command == "replay":
         return run_replay(args)
+    if args.command == "drift":
+        return run_drift(args)
     raise ValueError(f"unknown command {args.command}")
 
 
@@ -131,6 +155,18 @@ def run_replay(args: argparse.Namespace) -> int:
         sock.close()
     print(f"topview-mock replay stopped: {len(replayer.book.misses)} request(s) had no recorded answer")
     return 0
+
+
+def run_drift(args: argparse.Namespace) -> int:
+    """Check for drift; 1 when a finding is breaking."""
+    against = [name.strip() for name in str(args.against).split(",") if name.strip()]
+    report = asyncio.run(drift(load_dir(args.cassettes), Contract.load(), against, SkipPaths.read(args.skip_paths)))
+    for line in summary(report):
+        print(line)
+    if args.report is not None:
+        args.report.parent.mkdir(parents=True, exist_ok=True)
+        args.report.write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
+    return 1 if report.breaking else 0
 
 
 async def _serve(app: ASGIApp, sock: socket.socket, on_ready: Callable[[], None], on_stop: Callable[[], Any]) -> None:

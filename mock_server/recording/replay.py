@@ -42,13 +42,19 @@ _DROPPED = frozenset({"content-length", "transfer-encoding", "content-encoding",
 log = logging.getLogger("topview_mock.replay")
 
 
+def sample_for(content_type: str | None) -> bytes | None:
+    """A small valid file of a media content type, or None for a type the fake cannot make."""
+    fmt = _SAMPLES.get((content_type or "").split(";")[0].strip().lower())
+    return sample(fmt) if fmt else None
+
+
 def answer_body(interaction: Interaction) -> bytes:
     """The bytes to answer with: the recorded body, or a stand-in file for one recorded as metadata."""
     body = interaction.response.body
     meta = interaction.response_body
     if meta is not None:
-        fmt = _SAMPLES.get((meta.content_type or "").split(";")[0].strip().lower())
-        return sample(fmt) if fmt else bytes(meta.size)
+        made = sample_for(meta.content_type)
+        return made if made is not None else bytes(meta.size)
     if isinstance(body, bytes):
         return body
     return (body or "").encode("utf-8")
