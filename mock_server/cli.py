@@ -91,8 +91,8 @@ def parser() -> argparse.ArgumentParser:
         dest="notice_hosts",
         action="append",
         metavar="HOST",
-        help="also allow callbacks to HOST: a name, *.suffix, an IP address or network, or * for any "
-        "(repeatable; loopback is always allowed)",
+        help="also deliver callbacks to HOST: a name, *.suffix, an IP address or network, or * for any public "
+        "host (repeatable; loopback is always delivered to; notices for other hosts are journalled, not sent)",
     )
     notices.add_argument(
         "--notice-attempts",

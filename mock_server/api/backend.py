@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from ..callbacks.dispatcher import NoticeDispatcher
 from ..callbacks.payloads import PendingNotice, build_notice_body, notice_result
-from ..callbacks.policy import check_notice_url
+from ..callbacks.policy import check_notice_url, normalise_notice_url
 from ..config import MockConfig
 from ..contract.catalogues import Catalogues
 from ..contract.groups import Table, TaskKind
@@ -94,6 +94,7 @@ class Backend:
             problem = check_notice_url(notice_url, self.notices.policy)
             if problem is not None:
                 raise bad_value("noticeUrl", problem.removeprefix("noticeUrl ")) from None
+            notice_url = normalise_notice_url(notice_url)  # the form the allow-list compares and delivery uses
         forced = call.headers.get("x-topview-mock-outcome")
         try:
             outcome = Outcome.parse(forced) if forced else None

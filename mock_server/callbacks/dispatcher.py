@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+import logging
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -25,13 +26,15 @@ import httpx
 
 from ..engine.clock import Clock
 from .payloads import NOTICE_FIELDS, PendingNotice
-from .policy import DeliveryPolicy, check_notice_url
+from .policy import DeliveryPolicy, delivery_problem, normalise_notice_url
 from .records import Attempt, NoticeDelivery
 from .sender import NoticeSender
 
 # Attempts in flight at once. Thousands started together would share the loop so thinly that every
 # one of them timed out; beyond this many, deliveries wait (still "pending") for a free turn.
 MAX_IN_FLIGHT = 64
+
+log = logging.getLogger("topview_mock.callbacks")
 
 
 class NoticeDispatcher:
@@ -63,6 +66,7 @@ class NoticeDispatcher:
         self._finished_order: deque[str] = deque()  # finished deliveries, the first to evict first
         self._sequence = 0
         self._sequence_waiting = 0
+        self._logged_refusals: set[str] = set()  # each reason (one per host) goes to the log once
         self._closed = False
         clock.subscribe(self._on_clock)
 
@@ -159,6 +163,7 @@ class NoticeDispatcher:
         self._inflight.clear()
         self._tasks.clear()
         self._sequence = 0
+        self._logged_refusals.clear()
 
     async def aclose(self) -> None:
         """Stop for good: cancel attempts in flight and close the HTTP client."""
@@ -186,7 +191,7 @@ class NoticeDispatcher:
         delivery = NoticeDelivery(
             id=f"dlv-{self._sequence:06d}",
             uid=uid,
-            url=url,
+            url=normalise_notice_url(url),  # the host in the form the policy compares and the sender uses
             body=body if isinstance(body, PendingNotice) else dict(body),  # made on first read, then fixed
             created_at=self._clock.now(),
             replay_of=replay_of,
@@ -206,11 +211,15 @@ class NoticeDispatcher:
                 excess -= 1
 
     def _refuse(self, delivery: NoticeDelivery) -> bool:
-        """Mark the delivery refused when its URL breaks the policy; True if it was."""
-        problem = check_notice_url(delivery.url, self.policy)
+        """Mark the delivery refused (never contacted) when the policy does not deliver to its URL."""
+        problem = delivery_problem(delivery.url, self.policy)
         if problem is None:
             return False
+        if problem not in self._logged_refusals:
+            self._logged_refusals.add(problem)
+            log.warning("callbacks to %s are %s", delivery.url, problem)
         delivery.state = "refused"
+        delivery.next_attempt_at = None
         delivery.refused_reason = problem
         self._finished_order.append(delivery.id)
         return True
@@ -274,6 +283,8 @@ class NoticeDispatcher:
 
     async def _attempt(self, delivery: NoticeDelivery) -> None:
         """POST the notice once, journal the attempt and decide what happens next."""
+        if self._refuse(delivery):  # the policy changed since it was queued: never contacted
+            return
         delivery.state = "delivering"
         delivery.next_attempt_at = None
         at = self._clock.now()

@@ -3,6 +3,12 @@
 Topview documents no retry count, interval, timeout or signature for callbacks (see the reference
 README's "callback delivery policy" decision), so everything here is the fake's own choice, made
 configurable so receivers can be tested against slow, repeated, late and reordered deliveries.
+
+A noticeUrl is judged twice. At submit (and at check notice url) any public http(s) host is accepted,
+as Topview accepts ngrok and webhook.site URLs; only private, link-local and metadata addresses are
+refused (4000), unless the allow-list names them. At delivery only allowed hosts are contacted: loopback
+and the configured ones. A notice for any other host is journalled as not delivered and never leaves
+the fake — no connection, no DNS look-up.
 """
 
 from __future__ import annotations
@@ -10,6 +16,8 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 from urllib.parse import SplitResult, urlsplit
+
+from .hosts import address_of, is_internal, normalise_host, with_host
 
 MAX_NOTICE_URL_LENGTH = 1024
 LOOPBACK_HOSTS = ("localhost", "127.0.0.0/8", "::1")
@@ -61,7 +69,7 @@ class DeliveryPolicy:
             raise ValueError("attempt_timeout must be positive")
         if self.journal_limit < 1 or self.response_excerpt < 0:
             raise ValueError("journal_limit must be positive and response_excerpt not negative")
-        hosts = tuple(h.strip().lower().rstrip(".") for h in self.allowed_hosts)
+        hosts = tuple(_entry(h) for h in self.allowed_hosts)
         object.__setattr__(self, "allowed_hosts", hosts)
         networks = tuple(_network(h) for h in (*LOOPBACK_HOSTS, *hosts))
         object.__setattr__(self, "_networks", tuple(n for n in networks if n is not None))
@@ -77,16 +85,19 @@ class DeliveryPolicy:
 
     def allows_host(self, host: str) -> bool:
         """Whether callbacks may be sent to ``host`` (a name or an IP literal, without brackets)."""
-        host = host.lower().rstrip(".")
-        if ANY_HOST in self.allowed_hosts or host in ("localhost", *self.allowed_hosts):
+        host = normalise_host(host)
+        if ANY_HOST in self.allowed_hosts:
             return True
         if any(h.startswith("*.") and host.endswith(h[1:]) for h in self.allowed_hosts):
             return True
-        try:
-            address = ipaddress.ip_address(host)
-        except ValueError:
-            return False
-        return any(address in network for network in self._networks)
+        return self.names(host)
+
+    def names(self, host: str) -> bool:
+        """Whether the allow-list names this normalised host itself (not through ``*`` or ``*.suffix``)."""
+        if host in ("localhost", *self.allowed_hosts):
+            return True
+        address = address_of(host)
+        return address is not None and any(address in network for network in self._networks)
 
     def describe_allowed(self) -> str:
         """The allow-list as a human-readable list, for error messages."""
@@ -94,7 +105,21 @@ class DeliveryPolicy:
 
 
 def check_notice_url(url: str, policy: DeliveryPolicy) -> str | None:
-    """Why ``url`` cannot be used as a noticeUrl under ``policy``, or None when it can."""
+    """Why ``url`` cannot be accepted as a noticeUrl (at submit, at check notice url), or None when it can."""
+    problem = _syntax_problem(url)
+    if problem is not None:
+        return problem
+    host = normalise_host(urlsplit(url).hostname or "")
+    if is_internal(host) and not policy.names(host):
+        return (
+            f"noticeUrl host '{host}' is a private, link-local or metadata address; "
+            f"callbacks go to public hosts or to ones the fake allows (--notice-host {host})"
+        )
+    return None
+
+
+def _syntax_problem(url: str) -> str | None:
+    """What makes ``url`` no usable http(s) URL, whatever the policy."""
     if not isinstance(url, str):  # callers may pass raw JSON values straight through
         return "noticeUrl must be a string"
     if not url:
@@ -109,9 +134,30 @@ def check_notice_url(url: str, policy: DeliveryPolicy) -> str | None:
     problem = _authority_problem(parts)
     if problem is not None:
         return problem
-    host = parts.hostname or ""
+    if not normalise_host(parts.hostname or ""):
+        return "noticeUrl has an invalid host"
+    return None
+
+
+def normalise_notice_url(url: str) -> str:
+    """``url`` with its host in the one form the allow-list compares and delivery uses (as is if malformed)."""
+    if _syntax_problem(url) is not None:
+        return url
+    parts = urlsplit(url)
+    return with_host(parts, normalise_host(parts.hostname or ""))
+
+
+def delivery_problem(url: str, policy: DeliveryPolicy) -> str | None:
+    """Why a notice to ``url`` is not delivered under ``policy`` (it is never contacted), or None."""
+    problem = check_notice_url(url, policy)
+    if problem is not None:
+        return f"not delivered: {problem}"
+    host = normalise_host(urlsplit(url).hostname or "")
     if not policy.allows_host(host):
-        return f"noticeUrl host '{host}' is not allowed; allowed: {policy.describe_allowed()}"
+        return (
+            f"not delivered: host not allowed; to deliver callbacks to {host}, start the fake with "
+            f"--notice-host {host} (or add it to allowedHosts: PUT /_mock/callbacks/policy)"
+        )
     return None
 
 
@@ -134,3 +180,13 @@ def _network(entry: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None
         return ipaddress.ip_network(entry, strict=False)
     except ValueError:
         return None
+
+
+def _entry(entry: str) -> str:
+    """An allow-list entry in the form hosts are compared in (``*`` and ``*.suffix`` kept as patterns)."""
+    entry = entry.strip()
+    if entry == ANY_HOST:
+        return entry
+    if entry.startswith("*."):
+        return "*." + normalise_host(entry[2:])
+    return normalise_host(entry)

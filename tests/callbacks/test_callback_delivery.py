@@ -106,8 +106,19 @@ LOOPBACK = "http://127.0.0.1:8080/notice"
         ("http:///notice", "host"),
         ("http://user:pw@127.0.0.1/notice", "credentials"),
         ("http://127.0.0.1:99999/notice", "port"),
-        ("http://10.1.2.3/hook", "'10.1.2.3' is not allowed"),
-        ("https://hooks.example.com/topview", "'hooks.example.com' is not allowed"),
+        ("http://LOCALHOST.:8080/hook", None),
+        # any public host is accepted at submit, as Topview accepts them (delivery decides)
+        ("https://hooks.example.com/topview", None),
+        ("https://abc123.ngrok-free.app/topview/notice", None),
+        ("https://webhook.site/5f0c9a4e-2b1d-4c6e-9a7f-3d2e1c0b9a8f", None),
+        # private, link-local and metadata addresses are not
+        ("http://10.1.2.3/hook", "'10.1.2.3' is a private, link-local or metadata address"),
+        ("http://192.168.1.20:8080/hook", "'192.168.1.20' is a private"),
+        ("http://169.254.169.254/latest/meta-data/", "'169.254.169.254' is a private"),
+        ("http://[fd00:ec2::254]/latest", "'fd00:ec2::254' is a private"),
+        ("http://[::ffff:10.0.0.1]/hook", "'::ffff:10.0.0.1' is a private"),
+        ("http://0.0.0.0:8080/hook", "'0.0.0.0' is a private"),
+        ("http://metadata.google.internal./computeMetadata/v1/", "'metadata.google.internal' is a private"),
         ("http://127.0.0.1/" + "a" * 1024, "noticeUrl"),
     ],
 )
@@ -129,10 +140,10 @@ async def test_check_and_submit_agree_on_notice_urls(
 
 
 async def test_allowed_hosts_are_configurable(client: httpx.AsyncClient, mock: TopviewMock, contract: Contract) -> None:
-    """Hosts named by the control API (or MockConfig) are accepted at check and submit time."""
+    """Private hosts named by the control API (or MockConfig) are accepted at check and submit time."""
     refused = "http://10.1.2.3/hook"
     assert (await op(client, "noticeUrlCheck", body={"noticeUrl": refused}))["code"] == "4000"
-    policy = await control(client, "PUT", "/callbacks/policy", json={"allowedHosts": ["10.0.0.0/8", "*.example.com"]})
+    policy = await control(client, "PUT", "/callbacks/policy", json={"allowedHosts": ["10.0.0.0/8", "*.EXAMPLE.com."]})
     assert policy["allowedHosts"] == ["10.0.0.0/8", "*.example.com"] and policy["maxAttempts"] == 4
     assert await control(client, "GET", "/callbacks/policy") == policy
     for url in (refused, "https://hooks.example.com/topview"):
@@ -161,7 +172,8 @@ async def test_a_host_refused_after_submit_is_journalled_and_never_contacted(
     shown = (await control(client, "GET", "/callbacks", params={"taskId": task_id}))["callbacks"]
     [delivery] = shown
     assert delivery["state"] == "refused" and delivery["attempts"] == [] and delivery["noticeUuid"] == uuid
-    assert "'10.1.2.3' is not allowed" in delivery["refusedReason"]
+    assert delivery["refusedReason"].startswith("not delivered: ")
+    assert "'10.1.2.3' is a private, link-local or metadata address" in delivery["refusedReason"]
     assert [
         d["id"] for d in (await control(client, "GET", "/callbacks", params={"state": "refused"}))["callbacks"]
     ] == [delivery["id"]]

@@ -13,7 +13,7 @@ from receivers import Receiver, Reply, ack, acked_with, closed_port_url, plain_o
 
 from mock_server.callbacks.dispatcher import MAX_IN_FLIGHT, NoticeDispatcher
 from mock_server.callbacks.payloads import build_notice_body
-from mock_server.callbacks.policy import DeliveryPolicy, check_notice_url
+from mock_server.callbacks.policy import DeliveryPolicy, check_notice_url, delivery_problem, normalise_notice_url
 from mock_server.callbacks.records import NoticeDelivery
 from mock_server.engine.clock import Clock
 
@@ -152,8 +152,11 @@ def test_retry_delays_grow_exponentially_up_to_the_cap() -> None:
         ("http://127.0.0.1/" + "a" * 1024, "noticeUrl must be at most 1024 characters"),
         (
             "http://10.1.2.3/notice",
-            "noticeUrl host '10.1.2.3' is not allowed; allowed: localhost, 127.0.0.0/8, ::1",
+            "noticeUrl host '10.1.2.3' is a private, link-local or metadata address; "
+            "callbacks go to public hosts or to ones the fake allows (--notice-host 10.1.2.3)",
         ),
+        ("http://bücher.example/notice", None),
+        ("https://hooks.example.com/notice", None),  # public: accepted, delivery decides
         ("http://127.0.0.1:8080/notice", None),
         ("https://127.9.9.9/notice", None),
         ("http://LOCALHOST/notice", None),
@@ -161,23 +164,41 @@ def test_retry_delays_grow_exponentially_up_to_the_cap() -> None:
     ],
 )
 def test_check_notice_url(url: str, problem: str | None) -> None:
-    """Each rule names the noticeUrl field; loopback is allowed by default."""
+    """Each rule names the noticeUrl field; public hosts and loopback are accepted by default."""
     assert check_notice_url(url, DeliveryPolicy()) == problem
 
 
 @pytest.mark.parametrize(
     ("allowed", "url", "ok"),
     [
-        (("hooks.test",), "https://Hooks.Test/cb", True),
+        ((), "http://localhost.:9/cb", True),
+        ((), "https://hooks.example.com/cb", False),
+        (("hooks.test",), "https://Hooks.Test./cb", True),
         (("hooks.test",), "https://other.test/cb", False),
         (("*.example.test",), "http://a.b.example.test/cb", True),
         (("10.0.0.0/8",), "http://10.1.2.3/cb", True),
-        (("*",), "http://203.0.113.9/cb", True),
+        (("*",), "http://93.184.215.14/cb", True),
+        (("*",), "http://10.1.2.3/cb", False),  # "*" is any public host; a private one must be named
+        (("*",), "http://169.254.169.254/cb", False),
     ],
 )
 def test_allowed_hosts_extend_the_loopback_default(allowed: tuple[str, ...], url: str, ok: bool) -> None:
-    """Names, wildcards, networks and "*" widen the allow-list."""
-    assert (check_notice_url(url, DeliveryPolicy(allowed_hosts=allowed)) is None) is ok
+    """Delivery goes to loopback and the allow-list: names, wildcards, networks and "*" widen it."""
+    assert (delivery_problem(url, DeliveryPolicy(allowed_hosts=allowed)) is None) is ok
+
+
+@pytest.mark.parametrize(
+    ("url", "sent"),
+    [
+        ("http://localhost.:9/notice?a=1", "http://localhost:9/notice?a=1"),
+        ("https://HOOKS.Example.COM./n", "https://hooks.example.com/n"),
+        ("http://bücher.example/n", "http://xn--bcher-kva.example/n"),
+        ("http://[::1]:8080/n", "http://[::1]:8080/n"),
+    ],
+)
+def test_notice_urls_are_sent_in_one_normalised_form(url: str, sent: str) -> None:
+    """The host is lower-cased, loses its trailing dot and is IDNA-encoded: the form compared and sent."""
+    assert normalise_notice_url(url) == sent
 
 
 @pytest.mark.anyio
@@ -363,9 +384,48 @@ async def test_a_refused_host_is_never_contacted(dispatchers: Factory) -> None:
     delivery = dispatcher.enqueue(UID, url, notice())
     await dispatcher.drain()
     assert delivery.state == "refused" and delivery.attempts == [] and sent == []
-    assert delivery.refused_reason == check_notice_url(url, dispatcher.policy)
-    assert delivery.refused_reason is not None and "'10.1.2.3' is not allowed" in (delivery.refused_reason)
+    assert delivery.refused_reason == delivery_problem(url, dispatcher.policy)
+    assert delivery.refused_reason is not None and "'10.1.2.3' is a private" in (delivery.refused_reason)
     assert dispatcher.journal() == [delivery] and dispatcher.pending() == []
+
+
+@pytest.mark.anyio
+async def test_a_public_host_is_delivered_once_allowed(dispatchers: Factory) -> None:
+    """A public host is not delivered by default, and is once the allow-list names it (--notice-host)."""
+    sent: list[httpx.Request] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        body = json.loads(request.content)
+        reply = {"code": "200", "message": "Success", "result": {"uuid": body["uuid"], "topviewUid": UID}}
+        return httpx.Response(200, json={**reply, "result": {**reply["result"], "result": "success"}})
+
+    url = "https://hooks.example.com./topview"
+    default = dispatchers(transport=httpx.MockTransport(record)).enqueue(UID, url, notice())
+    allowed = dispatchers(transport=httpx.MockTransport(record), allowed_hosts=("hooks.example.com",))
+    delivery = allowed.enqueue(UID, url, notice())
+    await allowed.drain()
+    assert default.state == "refused" and delivery.state == "delivered", delivery
+    assert [str(request.url) for request in sent] == ["https://hooks.example.com/topview"]
+
+
+@pytest.mark.anyio
+async def test_a_narrowed_policy_stops_queued_retries(clock: Clock, dispatchers: Factory) -> None:
+    """A retry due after the host left the allow-list is refused, never sent."""
+    sent: list[httpx.Request] = []
+
+    def failing(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(503)
+
+    dispatcher = dispatchers(transport=httpx.MockTransport(failing), allowed_hosts=("hooks.example.com",))
+    delivery = dispatcher.enqueue(UID, "https://hooks.example.com/n", notice())
+    await dispatcher.drain()
+    dispatcher.policy = DeliveryPolicy()
+    clock.advance(600)
+    await dispatcher.drain()
+    assert len(sent) == 1 and delivery.state == "refused", delivery
+    assert delivery.refused_reason is not None and "host not allowed" in delivery.refused_reason
 
 
 @pytest.mark.anyio
