@@ -63,7 +63,7 @@ async def submit(client: httpx.AsyncClient, url: str) -> str:
 async def finish(mock: TopviewMock) -> None:
     """Let every task finish and every due delivery run."""
     mock.advance(4)
-    await mock.drain_callbacks()
+    await mock.adrain_callbacks()
 
 
 async def test_a_public_host_is_accepted_and_journalled_as_not_delivered(
