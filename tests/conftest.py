@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from built_wheel import InstalledWheel, installed_wheel
 from starlette.applications import Starlette
 from topview_calls import BASE_URL, load_contract
 
@@ -49,3 +50,9 @@ async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client on the app, as a client of api.topview.ai sees it."""
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=BASE_URL) as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def wheel_install(tmp_path_factory: pytest.TempPathFactory) -> InstalledWheel:
+    """The checkout's wheel, built and installed outside the checkout once per session."""
+    return installed_wheel(tmp_path_factory)

@@ -9,6 +9,8 @@ import sys
 import zipfile
 from pathlib import Path
 
+from built_wheel import InstalledWheel
+
 ROOT = Path(__file__).resolve().parent.parent
 
 PROBE = """
@@ -25,24 +27,16 @@ print(json.dumps({
 """
 
 
-def test_wheel_installed_elsewhere_finds_its_contract_and_fixtures(tmp_path: Path) -> None:
-    wheels = tmp_path / "wheels"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(wheels), str(ROOT)],
-        check=True,
-    )
-    (wheel,) = wheels.glob("topview_mock-*.whl")
-    names = zipfile.ZipFile(wheel).namelist()
+def test_wheel_installed_elsewhere_finds_its_contract_and_fixtures(
+    tmp_path: Path, wheel_install: InstalledWheel
+) -> None:
+    names = zipfile.ZipFile(wheel_install.wheel).namelist()
     assert "mock_server/_data/contracts/topview.openapi.yaml" in names
     assert "mock_server/_data/contracts/catalogs.yaml" in names
     assert any(n.startswith("mock_server/_data/fixtures/") and n.endswith(".json") for n in names)
     assert "mock_server/py.typed" in names
 
-    target = tmp_path / "site"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target), str(wheel)],
-        check=True,
-    )
+    target = wheel_install.site
     outside = tmp_path / "elsewhere"
     outside.mkdir()
     # -I keeps the checkout (and PYTHONPATH) off sys.path; the wheel's copy goes first, ahead of the

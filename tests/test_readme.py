@@ -9,6 +9,7 @@ from starlette.routing import Route
 
 from mock_server import create_app
 from mock_server.cli import parser as cli_parser
+from mock_server.testing.fake import DEFAULT_API_KEY, DEFAULT_UID
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -70,3 +71,29 @@ def test_every_testing_header_and_cli_option_is_documented() -> None:
     options.discard("--help")
     missing = sorted(o for o in options if o not in README)
     assert not missing, f"serve options missing from the README: {missing}"
+
+
+def test_the_python_requirement_is_the_package_s() -> None:
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'requires-python = ">=3.11"' in pyproject
+    assert "**Python 3.11 or later**" in README
+
+
+def test_the_fixtures_default_account_is_documented() -> None:
+    assert f"`{DEFAULT_UID}`" in README and f"`{DEFAULT_API_KEY}`" in README
+
+
+def test_troubleshooting_explains_the_errors_users_meet() -> None:
+    section = README[README.index("### Troubleshooting") : README.index("## How it behaves")]
+    for error in (
+        "requires a different Python",
+        "async def functions are not natively supported",
+        "TypeError",
+        "adrain_notices",
+        "cannot run inside an event loop",
+        '"code": "4100"',
+        "is not a known field",
+        "no control route",
+        "does not belong to this Topview-Uid",
+    ):
+        assert error in section, error
