@@ -59,9 +59,11 @@ async def notice_url_check(mock: Backend, call: Call) -> bool:
 async def credit_detail(mock: Backend, call: Call) -> dict[str, Any]:
     """The account's remaining credits."""
     ledger = call.tenant.ledger
+    balance = round(ledger.balance, 3)
     return {
         "uid": call.uid,
-        "remainCredit": round(ledger.balance, 3),
+        "remainCredit": balance,
+        "credit": balance,  # what the official skill client prints (contracts/README.md, aliases)
         "expiredTime": iso(mock.clock.start + 365 * 86_400),  # the plan runs a year from the start of time
         "apiKeyMap": {"apiKey": call.api_key},
     }

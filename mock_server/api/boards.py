@@ -62,7 +62,11 @@ def _unique_name(call: Call, name: str, except_id: str | None = None) -> str:
 async def board_list(mock: Backend, call: Call) -> dict[str, Any]:
     """The account's boards, the system default first."""
     boards = [board_json(mock, call.tenant, b) for b in call.tenant.boards.values()]
-    return call.page(boards, "list")
+    page = call.page(boards, "list")
+    # The docs put the array under "list"; the official skill client reads "data": both are served
+    # (contracts/README.md, aliases).
+    page["data"] = page["list"]
+    return page
 
 
 async def board_create(mock: Backend, call: Call) -> dict[str, Any]:

@@ -84,7 +84,8 @@ class Catalogues:
                     "age": rng.choice(AGES),
                     "accent": rng.choice(ACCENTS),
                     "style": rng.choice(STYLES),
-                    "bestSupportLanguage": "th" if voice_id in THAI_VOICE_IDS else rng.choice(LANGUAGES),
+                    "bestSupportLanguage": (language := "th" if voice_id in THAI_VOICE_IDS else rng.choice(LANGUAGES)),
+                    "language": language,  # what clients read (contracts/README.md, aliases)
                     "demoAudioUrl": Media(f"catalog/voices/{voice_id}.mp3", "audio", "mp3"),
                     "isCustom": False,
                 }

@@ -1,7 +1,8 @@
 """Model rules from ``contracts/catalogs.yaml``: which models, sizes, durations and inputs each accepts.
 
 Operations with ``x-topview-catalog: <table>`` are checked here. Models are found by display name
-("Seedance 1.5 Pro") or code ("seedance-1.5-pro"), case-insensitively, as the reference README decides;
+("Seedance 1.5 Pro") or code ("seedance-1.5-pro"), case-insensitively, as the reference README decides,
+and by the other names published clients use (``aliases``: "Standard(SD 2.0)" in the official MCP table);
 messages copy the real style: "seedance-2.5 supports resolutions: 480, 720."
 """
 
@@ -41,8 +42,10 @@ class ModelCatalogue:
             models = self.tables[table]
             self._index[table] = {}
             for model in models:
-                self._index[table][model["model"].lower()] = model
-                self._index[table][model_code(model["model"])] = model
+                # the display name, its code, and the names published clients use for the same model
+                for name in (model["model"], *model.get("aliases", ())):
+                    self._index[table][name.lower()] = model
+                    self._index[table][model_code(name)] = model
 
     def require_table(self, table: str, where: str) -> None:
         """Refuse an ``x-topview-catalog`` naming a table that does not exist (at start-up)."""

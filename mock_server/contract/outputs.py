@@ -17,6 +17,7 @@ from ..engine.state import FileRecord, Tenant
 from ..engine.tasks import Task
 from ..storage.links import Media
 from ..storage.media import sample
+from .aliases import fill_aliases
 from .results import Filler, skeleton
 
 Patch = Callable[[Task, Tenant, dict[str, Any], Filler], None]
@@ -49,6 +50,7 @@ def generate(task: Task, tenant: Tenant, schema: Mapping[str, Any], *, seed: int
     patch = PATCHES.get(task.kind)
     if patch is not None:
         patch(task, tenant, output, filler)
+    fill_aliases(output, task.cost)
     return output
 
 
@@ -174,6 +176,7 @@ def _voice_clone(task: Task, tenant: Tenant, output: dict[str, Any], filler: Fil
         "accent": "Neutral",
         "style": "Conversational",
         "bestSupportLanguage": "en",
+        "language": "en",
         "demoAudioUrl": demo,
         "isCustom": True,
     }
