@@ -23,7 +23,7 @@ from .engine.tasks import Progression
 from .mock import TopviewMock, create_app
 from .recording import commands as recording
 from .testing.fake import ErrorTrap
-from .testing.server import bind, serve, url_of
+from .testing.server import LOOPS, PARSERS, bind, loop_factory, loop_name, parser_name, serve, url_of
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 _NOTICES = DeliveryPolicy()  # the callback defaults, shared with in-process fakes
@@ -40,6 +40,8 @@ DEFAULTS: dict[str, Any] = {
     "running_seconds": 3.0,
     "credits": 1000.0,
     "log_level": "info",
+    "loop": "auto",  # uvloop where installed
+    "http": "auto",  # httptools where installed
     "scenario": None,  # a scenario document (JSON or YAML) applied at start
     "accounts": None,  # uid -> API key; only in a config file
     # Callback delivery (noticeUrl): hosts allowed besides loopback, and the retry schedule.
@@ -85,6 +87,10 @@ def parser() -> argparse.ArgumentParser:
         "--scenario", type=Path, metavar="FILE", help="serve one scenario (JSON or YAML), e.g. a saved failure"
     )
     serve.add_argument("--log-level", choices=LOG_LEVELS, help="server log level (default info)")
+    serve.add_argument("--loop", choices=LOOPS, help="event loop (default auto: uvloop where installed, else asyncio)")
+    serve.add_argument(
+        "--http", choices=PARSERS, help="HTTP parser (default auto: httptools where installed, else h11)"
+    )
     notices = serve.add_argument_group("callbacks (noticeUrl)")
     notices.add_argument(
         "--notice-host",
@@ -200,6 +206,7 @@ def run_serve(options: Mapping[str, Any]) -> int:
         except ValueError as error:
             raise ConfigFileError(f"{scenario_file}: {error}") from None
     app = ErrorTrap(create_app(mock=mock))
+    loop, http = loop_name(str(options["loop"])), parser_name(str(options["http"]))
     sock = bind(str(options["host"]), int(options["port"]))
     url = url_of(sock)
 
@@ -210,12 +217,13 @@ def run_serve(options: Mapping[str, Any]) -> int:
         print(
             f"clock {config.clock_mode} (speed {config.clock_speed:g}), progression {progression.mode} "
             f"(init {progression.init:g}, running {progression.running:g}), seed {config.seed}, "
-            f"credits {config.credits:g}; Ctrl-C to stop",
+            f"credits {config.credits:g}; event loop {loop}, HTTP parser {http}; Ctrl-C to stop",
             flush=True,
         )
 
     try:
-        asyncio.run(serve(app, mock, sock, log_level=log_level, on_ready=announce, handle_signals=True))
+        with asyncio.Runner(loop_factory=loop_factory(loop)) as runner:
+            runner.run(serve(app, mock, sock, log_level=log_level, on_ready=announce, handle_signals=True, http=http))
     finally:
         sock.close()
     print("topview-mock stopped", flush=True)

@@ -112,6 +112,7 @@ def test_serve_runs_and_stops_on_sigterm(tmp_path: Path) -> None:
         assert first.startswith("topview-mock listening on http://127.0.0.1:"), first
         url = first.rsplit(" ", 1)[1]
         assert lines.get(timeout=10) == f"control API: {url}/_mock/"
+        assert "; event loop uvloop, HTTP parser httptools;" in lines.get(timeout=10)  # the fast stack by default
         wait_for_port(url)
         with httpx.Client(base_url=url, headers=HEADERS, timeout=10) as client:
             assert [client.get("/v1/caption/list").json()["code"] for _ in range(2)] == ["5003", "200"]  # --scenario
@@ -124,7 +125,7 @@ def test_serve_runs_and_stops_on_sigterm(tmp_path: Path) -> None:
                 time.sleep(0.05)
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=20) == 0
-        assert "topview-mock stopped" in [lines.get(timeout=5) for _ in range(2)]
+        assert lines.get(timeout=5) == "topview-mock stopped"
     finally:
         if process.poll() is None:
             process.kill()
@@ -133,3 +134,29 @@ def test_serve_runs_and_stops_on_sigterm(tmp_path: Path) -> None:
         process.stderr.close()
         assert process.stdout is not None
         process.stdout.close()
+
+
+def test_serve_runs_the_loop_and_parser_asked_for() -> None:
+    """--loop and --http choose another stack, and the start-up line says which one runs."""
+    command = [sys.executable, "-m", "mock_server", "serve", "--port", "0", "--loop", "asyncio", "--http", "h11"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        lines = lines_of(process)
+        url = lines.get(timeout=60).rsplit(" ", 1)[1]
+        lines.get(timeout=10)
+        assert "; event loop asyncio, HTTP parser h11;" in lines.get(timeout=10)
+        with httpx.Client(base_url=url, headers=HEADERS, timeout=10) as client:
+            assert client.get("/v1/caption/list").json()["code"] == "200"
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def test_an_unknown_loop_or_parser_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    for flag in ("--loop", "--http"):
+        with pytest.raises(SystemExit):
+            main(["serve", flag, "trio"])
+        assert "invalid choice: 'trio'" in capsys.readouterr().err

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import importlib.util
 import logging
 import signal
 import socket
@@ -38,6 +39,37 @@ class Uvicorn(uvicorn.Server):
     def capture_signals(self) -> Iterator[None]:
         """Install nothing: :func:`serve` handles SIGINT/SIGTERM itself, the test thread has none."""
         yield
+
+
+LOOPS = ("auto", "uvloop", "asyncio")
+PARSERS = ("auto", "httptools", "h11")
+
+
+def loop_name(choice: str = "auto") -> str:
+    """The event loop ``choice`` runs: ``auto`` is uvloop where it is installed (not on Windows), else asyncio."""
+    if choice not in LOOPS:
+        raise ValueError(f"--loop must be one of {', '.join(LOOPS)}, not {choice!r}")
+    if choice == "auto":
+        return "uvloop" if importlib.util.find_spec("uvloop") is not None else "asyncio"
+    return choice
+
+
+def parser_name(choice: str = "auto") -> str:
+    """The HTTP parser ``choice`` runs: ``auto`` is httptools where it is installed, else h11."""
+    if choice not in PARSERS:
+        raise ValueError(f"--http must be one of {', '.join(PARSERS)}, not {choice!r}")
+    if choice == "auto":
+        return "httptools" if importlib.util.find_spec("httptools") is not None else "h11"
+    return choice
+
+
+def loop_factory(choice: str = "auto") -> Callable[[], asyncio.AbstractEventLoop]:
+    """A factory of the event loop ``choice`` names (``asyncio.Runner(loop_factory=...)``)."""
+    if loop_name(choice) == "uvloop":
+        import uvloop
+
+        return uvloop.new_event_loop
+    return asyncio.new_event_loop
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -81,10 +113,16 @@ async def serve(
     on_ready: Callable[[Uvicorn], object] | None = None,
     on_error: Callable[[BaseException], None] = lambda error: None,
     handle_signals: bool = False,
+    http: str = "auto",
 ) -> None:
-    """Serve ``app`` on ``sock`` until the server is told to exit, ticking ``mock``'s clock meanwhile."""
+    """Serve ``app`` on ``sock`` until the server is told to exit, ticking ``mock``'s clock meanwhile.
+
+    ``http`` names uvicorn's HTTP parser (``auto``: httptools where installed); the event loop is the
+    caller's (``loop_factory``).
+    """
     config = uvicorn.Config(
         app,
+        http=parser_name(http),
         log_level=log_level,
         log_config=None,
         access_log=log_level in ("debug", "trace"),
