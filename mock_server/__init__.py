@@ -1,10 +1,31 @@
-"""topview-mock: an offline fake of the Topview AI API, with its OpenAPI contract and test kit."""
+"""topview-mock: an offline fake of the Topview AI API, with its OpenAPI contract and test kit.
 
-from .config import MockConfig
-from .engine.errors import TopviewError
-from .engine.tasks import Outcome, Progression
-from .mock import TopviewMock, create_app
-from .testing import FakeTopview, LiveServer
+The public names are imported on first use, so that importing the package (the pytest plugin does,
+in every session of a project that installed it) costs next to nothing.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .config import MockConfig
+    from .engine.errors import TopviewError
+    from .engine.tasks import Outcome, Progression
+    from .mock import TopviewMock, create_app
+    from .testing import FakeTopview, LiveServer
+
+_WHERE = {
+    "FakeTopview": ".testing",
+    "LiveServer": ".testing",
+    "MockConfig": ".config",
+    "Outcome": ".engine.tasks",
+    "Progression": ".engine.tasks",
+    "TopviewError": ".engine.errors",
+    "TopviewMock": ".mock",
+    "create_app": ".mock",
+}
 
 __all__ = [
     "FakeTopview",
@@ -16,3 +37,11 @@ __all__ = [
     "TopviewMock",
     "create_app",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(_WHERE[name], __name__), name)
+    globals()[name] = value
+    return value

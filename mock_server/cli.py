@@ -19,6 +19,7 @@ import yaml
 
 from .callbacks.policy import DeliveryPolicy
 from .config import MockConfig
+from .contract.resources import YAML_LOADER
 from .engine.tasks import Progression
 from .mock import TopviewMock, create_app
 from .recording import commands as recording
@@ -132,7 +133,7 @@ def load_document(path: Path, what: str) -> dict[str, Any]:
     """The mapping in a YAML or JSON file (``{}`` for an empty one)."""
     try:
         text = path.read_text(encoding="utf-8")
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.load(text, Loader=YAML_LOADER)
     except (OSError, ValueError, yaml.YAMLError) as error:
         raise ConfigFileError(f"cannot read {path}: {error}") from error
     if data is None:

@@ -50,16 +50,17 @@ class Backend:
 
     def __init__(self, config: MockConfig | None = None, *, contract: Contract | None = None) -> None:
         self.config = config = config or MockConfig()
-        self.contract = contract or Contract.load()
-        self.models = ModelCatalogue()
-        self.table = Table(self.models)
+        self.contract = contract = contract or Contract.load()
+        # Read-only parts made once per contract and shared by every fake on it; state never is.
+        self.models = contract.derived("models", ModelCatalogue)
+        self.table = contract.derived("table", lambda: Table(self.models))
         self.public_url = config.public_url  # a server sets its own address here
         self.clock = Clock(mode=config.clock_mode, speed=config.clock_speed)
         self.state = State(config.seed, config.credits)
         self.policies = Policies(progression=config.progression, max_unfinished=config.max_unfinished)
         self.engine = Engine(self.state, self.clock, self.policies)
-        self.catalogues = Catalogues(config.seed)
-        self.resources = Lookups(self.catalogues, self.contract)
+        self.catalogues = contract.derived(("catalogues", config.seed), lambda: Catalogues(config.seed))
+        self.resources = contract.derived(("lookups", config.seed), lambda: Lookups(self.catalogues, contract))
         self.store = ObjectStore(
             self.clock,
             config.secret,
@@ -78,10 +79,15 @@ class Backend:
         self.variants = Variants()  # response variants of the scenario in force, applied after rendering
         self.scenario = Scenario()  # the scenario applied last (the empty one: the fake as configured)
         self.engine.on_finish(self._finished)
+        contract.derived("checked", self._check_contract)
+
+    def _check_contract(self) -> bool:
+        """Refuse, at start-up, rules and catalogue tables the fake does not know."""
         for operation in self.contract:
             validate_rules(operation, NAMED_CHECKS)
             if operation.catalog is not None:
                 self.models.require_table(operation.catalog, operation.operation_id)
+        return True
 
     # -- tasks ---------------------------------------------------------------------------------------
 

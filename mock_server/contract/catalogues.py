@@ -10,8 +10,6 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from faker import Faker
-
 from ..storage.links import Media
 
 # m2v accepts language "th" only with these voices (reference part A, m2v submit).
@@ -59,6 +57,8 @@ class Catalogues:
     items: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        from faker import Faker  # here, not at import: the plugin must load fast in sessions that never use it
+
         rng = random.Random(self.seed)
         faker = Faker()
         faker.seed_instance(self.seed)

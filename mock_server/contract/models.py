@@ -17,7 +17,7 @@ import yaml
 
 from ..engine.errors import TopviewError, bad_value
 from ..engine.state import Tenant
-from .resources import data_dir
+from .resources import YAML_LOADER, data_dir
 from .validation import ContractError, is_empty
 
 Model = Mapping[str, Any]
@@ -35,7 +35,7 @@ class ModelCatalogue:
     def __init__(self, path: Path | None = None) -> None:
         with (path or data_dir("contracts") / "catalogs.yaml").open(encoding="utf-8") as handle:
             # libyaml's loader when installed: every fake parses the catalogue, so this is start-up time
-            document = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+            document = yaml.load(handle, Loader=YAML_LOADER)
         self.tables: dict[str, Any] = document["catalogs"]
         self._index: dict[str, dict[str, Model]] = {}
         for table in TABLES:

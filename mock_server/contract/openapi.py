@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
-from .resources import data_dir
+from .resources import YAML_LOADER, data_dir
 from .validation import Check, ContractError, compile_schema
 
 HTTP_METHODS = ("get", "post", "put", "delete", "patch")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +53,7 @@ class Contract:
     def __init__(self, document: Mapping[str, Any]) -> None:
         self.document = document
         self._resolved: dict[str, Any] = {}
+        self._derived: dict[Hashable, Any] = {}
         self.operations: dict[str, Operation] = {}
         for method, path, raw in self._raw_operations():
             operation = self._operation(method, path, raw)
@@ -61,10 +63,20 @@ class Contract:
 
     @classmethod
     def load(cls, path: Path | None = None) -> Contract:
-        """Load ``topview.openapi.yaml`` (the packaged one unless a path is given)."""
-        path = path or data_dir("contracts") / "topview.openapi.yaml"
-        with path.open(encoding="utf-8") as handle:
-            return cls(yaml.safe_load(handle))
+        """``topview.openapi.yaml`` (the packaged one unless a path is given), compiled once per process.
+
+        The compiled contract is read-only, so every fake in the process shares it (the first costs a
+        few hundred milliseconds, later ones nothing); a changed file is compiled again.
+        """
+        path = (path or data_dir("contracts") / "topview.openapi.yaml").resolve()
+        return _compiled(path, path.stat().st_mtime_ns)
+
+    def derived(self, key: Hashable, make: Callable[[], T]) -> T:
+        """A read-only value made once from this contract (model tables, seeded catalogues), then shared."""
+        if key not in self._derived:
+            self._derived[key] = make()
+        value: T = self._derived[key]
+        return value
 
     def __iter__(self) -> Iterator[Operation]:
         return iter(self.operations.values())
@@ -150,6 +162,12 @@ class Contract:
             query_check=compile_schema(query_schema, f"{op_id} query"),
             body_check=compile_schema(body_schema, f"{op_id} body") if body_schema else None,
         )
+
+
+@lru_cache(maxsize=4)
+def _compiled(path: Path, mtime_ns: int) -> Contract:
+    with path.open(encoding="utf-8") as handle:
+        return Contract(yaml.load(handle, Loader=YAML_LOADER))
 
 
 def _annotations(schema: Mapping[str, Any], path: tuple[str, ...]) -> Iterator[Annotation]:

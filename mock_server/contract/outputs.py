@@ -9,9 +9,7 @@ from __future__ import annotations
 import base64
 import math
 from collections.abc import Callable, Mapping
-from typing import Any
-
-from faker import Faker
+from typing import TYPE_CHECKING, Any
 
 from ..engine.state import FileRecord, Tenant
 from ..engine.tasks import Task
@@ -19,6 +17,9 @@ from ..storage.links import Media
 from ..storage.media import sample
 from .aliases import fill_aliases
 from .results import Filler, skeleton
+
+if TYPE_CHECKING:
+    from faker import Faker  # imported by whoever makes one: it takes a while
 
 Patch = Callable[[Task, Tenant, dict[str, Any], Filler], None]
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Mapping
-from typing import Any
-
-from faker import Faker
+from typing import TYPE_CHECKING, Any
 
 from ..engine.tasks import Task
 from ..storage.links import Media
+
+if TYPE_CHECKING:
+    from faker import Faker  # imported by whoever makes one: it takes a while
 
 ASPECT_SIZES = {
     "9:16": (1080, 1920),

@@ -23,13 +23,10 @@ from starlette.types import ASGIApp
 from ..callbacks.records import NoticeDelivery
 from ..mock import TopviewMock, create_app
 from .controls import TopviewControls
+from .defaults import BASE_URL, DEFAULT_API_KEY, DEFAULT_UID
 from .trap import ErrorTrap
 
 __all__ = ["BASE_URL", "DEFAULT_API_KEY", "DEFAULT_UID", "ErrorTrap", "FakeTopview", "SyncASGITransport"]
-
-BASE_URL = "https://api.topview.ai"
-DEFAULT_UID = "uid-test"
-DEFAULT_API_KEY = "test-key"
 
 T = TypeVar("T")
 

@@ -22,27 +22,36 @@ import inspect
 from collections.abc import Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ..callbacks.policy import DeliveryPolicy
-from ..config import MockConfig
-from ..contract.openapi import Contract
-from ..control import schema
-from ..control.faults import FaultSpec
-from ..engine.tasks import Outcome
-from ..mock import TopviewMock
-from .controls import TopviewControls
-from .fake import BASE_URL, DEFAULT_API_KEY, DEFAULT_UID, FakeTopview
-from .server import LiveServer
+from .defaults import BASE_URL, DEFAULT_API_KEY, DEFAULT_UID
+
+# Every pytest session of a project that installed topview-mock loads this module, most of them never
+# using a fixture: the fake (Starlette, httpx, Faker, the contract) is imported inside the functions.
+if TYPE_CHECKING:
+    from ..callbacks.policy import DeliveryPolicy
+    from ..config import MockConfig
+    from ..contract.openapi import Contract
+    from ..control.faults import FaultSpec
+    from ..engine.tasks import Outcome
+    from ..mock import TopviewMock
+    from .controls import TopviewControls
+    from .fake import FakeTopview
+    from .server import LiveServer
 
 MARKER = "topview"
 CALL_FAILED = pytest.StashKey[bool]()
-CONFIG_FIELDS = frozenset(f.name for f in dataclasses.fields(MockConfig))
 ALIASES = {"clock": "clock_mode", "speed": "clock_speed"}  # the serve command's names
 FIXTURES = frozenset({"topview_mock", "topview_server"})
 ASYNC_MARKERS = ("anyio", "asyncio", "trio")  # markers of plugins that run async tests themselves
+
+
+def _default_config() -> MockConfig:
+    from ..config import MockConfig
+
+    return MockConfig()
 
 
 @dataclass(frozen=True)
@@ -58,7 +67,7 @@ class TopviewOptions:
     in-process fake; default True). A wrong shape is a usage error naming the field.
     """
 
-    config: MockConfig = field(default_factory=MockConfig)
+    config: MockConfig = field(default_factory=_default_config)
     outcomes: Mapping[str, list[Outcome]] = field(default_factory=dict)
     faults: tuple[FaultSpec, ...] = ()
     notice_policy: DeliveryPolicy | None = None
@@ -79,6 +88,10 @@ class TopviewOptions:
     @classmethod
     def from_kwargs(cls, kwargs: Mapping[str, Any]) -> TopviewOptions:
         """Options from marker keywords; an unknown keyword is a usage error naming the known ones."""
+        from ..config import MockConfig
+        from ..control import schema
+
+        config_fields = frozenset(f.name for f in dataclasses.fields(MockConfig))
         own = {f.name for f in dataclasses.fields(cls)} - {"config"}
         options: dict[str, Any] = {}
         changes: dict[str, Any] = {}
@@ -88,10 +101,10 @@ class TopviewOptions:
             name = ALIASES.get(key, key)
             if name in own:
                 options[name] = value
-            elif name in CONFIG_FIELDS:
+            elif name in config_fields:
                 changes[name] = value
             else:
-                known = sorted(own | CONFIG_FIELDS | set(ALIASES) | {"config"})
+                known = sorted(own | config_fields | set(ALIASES) | {"config"})
                 raise pytest.UsageError(f"@pytest.mark.topview: unknown option {key!r}; known: {', '.join(known)}")
         base = kwargs.get("config", MockConfig())
         if not isinstance(base, MockConfig):
@@ -107,6 +120,8 @@ class TopviewOptions:
 
     def build(self, contract: Contract) -> TopviewMock:
         """A fresh fake with these options applied."""
+        from ..mock import TopviewMock
+
         known = {op.operation_id for op in contract} | {"*"}
         for where, operation_id in [
             *(("outcomes", o) for o in self.outcomes),
@@ -128,6 +143,9 @@ class TopviewOptions:
 
 def _shaped(options: dict[str, Any], config: MockConfig) -> dict[str, Any]:
     """The marker's outcomes, faults and notice_policy read from the control API's JSON shapes."""
+    from ..callbacks.policy import DeliveryPolicy
+    from ..control import schema
+
     shaped = dict(options)
     if "outcomes" in options:
         shaped["outcomes"] = schema.outcome_scripts(options["outcomes"])
@@ -185,6 +203,8 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
 @pytest.fixture(scope="session")
 def topview_contract() -> Contract:
     """The Topview contract, loaded once per session and shared by every fake (it is read-only)."""
+    from ..contract.openapi import Contract
+
     return Contract.load()
 
 
@@ -199,6 +219,8 @@ def topview_mock(
     request: pytest.FixtureRequest, topview_options: TopviewOptions, topview_contract: Contract
 ) -> Iterator[FakeTopview]:
     """An in-process fake Topview with its control API and httpx clients (see ``FakeTopview``)."""
+    from .fake import FakeTopview
+
     options = topview_options
     fake = FakeTopview(
         options.build(topview_contract),
@@ -219,6 +241,8 @@ def topview_server(
     request: pytest.FixtureRequest, topview_options: TopviewOptions, topview_contract: Contract
 ) -> Iterator[LiveServer]:
     """A fake Topview served on a free 127.0.0.1 port from a background thread (``url``, ``env``)."""
+    from .server import LiveServer
+
     options = topview_options
     server = LiveServer(options.build(topview_contract), uid=options.uid, api_key=options.api_key)
     server.start()

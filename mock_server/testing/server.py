@@ -24,7 +24,7 @@ from ..callbacks.records import NoticeDelivery
 from ..config import MockConfig
 from ..mock import TopviewMock, create_app
 from .controls import TopviewControls
-from .fake import DEFAULT_API_KEY, DEFAULT_UID
+from .defaults import DEFAULT_API_KEY, DEFAULT_UID
 from .trap import ErrorTrap
 
 T = TypeVar("T")

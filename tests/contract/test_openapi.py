@@ -22,6 +22,7 @@ from typing import Any
 import jsonschema_rs
 import pytest
 
+from mock_server import MockConfig, TopviewMock
 from mock_server.contract.groups import BOARD_DOWNLOAD, M2V_EXPORT, Table, TaskKind
 from mock_server.contract.media_rules import NAMED_CHECKS
 from mock_server.contract.models import ModelCatalogue
@@ -558,3 +559,13 @@ def test_callback_fixture(path: Path) -> None:
         "topviewUid": headers["Topview-Uid"],
         "result": body["status"],
     }
+
+
+def test_fakes_share_the_compiled_contract_but_never_state() -> None:
+    """Compiled once per process and read-only, the contract (and what derives from it) is shared; state is not."""
+    first, second = TopviewMock(), TopviewMock(MockConfig(seed=1))
+    assert first.contract is second.contract is Contract.load()
+    assert first.table is second.table and first.models is second.models
+    assert first.catalogues is not second.catalogues  # seeded: one per seed
+    assert first.catalogues is TopviewMock().catalogues
+    assert first.state is not second.state and first.clock is not second.clock

@@ -3,6 +3,9 @@ pytest in a subprocess that finds the plugin through its entry point (no conftes
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 pytest_plugins = ["pytester"]
@@ -285,3 +288,11 @@ def test_parallel_under_xdist(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2")
     result.assert_outcomes(passed=7)
     result.stdout.fnmatch_lines(["*2 workers*"])
+
+
+def test_loading_the_plugin_imports_nothing_of_the_fake() -> None:
+    """Every session of a project that installed topview-mock loads the plugin: the fake is imported by its fixtures."""
+    heavy = ("starlette", "httpx", "faker", "yaml", "PIL", "mock_server.mock", "mock_server.contract")
+    code = f"import sys, mock_server.testing.pytest_plugin; print([m for m in {heavy!r} if m in sys.modules])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True).stdout
+    assert out.strip() == "[]"
