@@ -10,6 +10,7 @@ included; :func:`refuse_leaks` raises :class:`SecretLeak` saying where, and noth
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -19,7 +20,7 @@ from urllib.parse import unquote_plus
 
 import yaml
 
-from .cassettes import Headers, Interaction, RecordedRequest, RecordedResponse
+from .cassettes import SAFE_LOADER, Headers, Interaction, RecordedRequest, RecordedResponse
 from .normalise import FIXED_HTTP_DATE, REDACTED, TIME_HEADERS, Renumbering, fix_times, map_body, redact_signed_params
 
 BEARER_REDACTED = "Bearer <REDACTED>"
@@ -70,6 +71,7 @@ class Secrets:
         return text
 
 
+@functools.lru_cache(maxsize=256)  # the scan asks for the same few secrets' patterns thousands of times
 def _pattern(secret: str) -> re.Pattern[str]:
     """A secret as it may be written: each character raw or percent-encoded (any mix, any case)."""
     body = "".join(_character(c) for c in secret)
@@ -170,7 +172,7 @@ def scan(text: str, secrets: Secrets) -> list[Leak]:
     """Every place a secret survives in cassette text (read back as YAML, JSON bodies opened)."""
     named = [(what, secret) for what, secret, _ in secrets.named()]
     leaks: list[Leak] = []
-    for where, value in _strings(yaml.safe_load(text), ""):
+    for where, value in _strings(yaml.load(text, Loader=SAFE_LOADER), ""):
         for form, candidate in _readings(value):
             for what, secret in named:
                 leak = Leak(what, form, where)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shlex
 import signal
 import subprocess
 import sys
@@ -11,14 +12,18 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import yaml
 from standin import KEY, UID, StandIn, free_socket, record_flows, served
 from topview_calls import load_contract
 
 from mock_server import TopviewMock
+from mock_server.cli import parser as cli_parser
 from mock_server.recording.cassettes import load
+from mock_server.recording.flows import parser as flows_parser
 from mock_server.storage.media import sample
 
 AUTH = {"Topview-Uid": UID, "Authorization": f"Bearer {KEY}"}
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @contextmanager
@@ -97,3 +102,21 @@ def test_replay_serves_recorded_cassettes_and_prints_misses(tmp_path: Path) -> N
     assert process.returncode == 0
     assert "1 request(s) had no recorded answer" in out
     assert f"got '{'f' * 32}'" in err  # the server printed the near miss
+
+
+def test_the_scheduled_drift_workflow_runs_commands_that_exist() -> None:
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "drift.yml").read_text())
+    assert workflow[True]["schedule"]  # "on:" reads as True in YAML 1.1
+    steps = workflow["jobs"]["drift"]["steps"]
+    script = "\n".join(step.get("run", "") for step in steps)
+    secrets = {k: v for step in steps for k, v in (step.get("env") or {}).items()}
+    assert secrets == {
+        "TOPVIEW_API_KEY": "${{ secrets.TOPVIEW_API_KEY }}",
+        "TOPVIEW_UID": "${{ secrets.TOPVIEW_UID }}",
+    }
+    commands = [shlex.split(line.split(">")[0].rstrip(" &")) for line in script.splitlines() if "topview-mock " in line]
+    parsed = [cli_parser().parse_args(words[1:]) for words in commands if words[0] == "topview-mock"]
+    assert [(a.command, getattr(a, "max_credits", None)) for a in parsed] == [("record", 5.0), ("drift", None)]
+    flows_line = next(line for line in script.splitlines() if "mock_server.recording.flows" in line)
+    flows = flows_parser().parse_args(shlex.split(flows_line)[3:])
+    assert (flows.base_url, flows.real) == ("http://127.0.0.1:8100", True)

@@ -47,6 +47,16 @@ def test_a_miss_answers_4004_naming_the_nearest(topview_replay):
     assert len(topview_replay.misses) == 1
 
 
+@pytest.mark.topview_replay(cassette="scraper")
+def test_without_a_path_the_shipped_cassettes_replay(topview_replay):
+    cup = {"productLink": "https://shop.example.com/cup"}
+    with topview_replay.sync_client() as client:
+        first = client.post(SUBMIT, json=cup).json()["result"]["taskId"]
+        assert [poll(client, first) for _ in range(3)] == ["init", "running", "success"]
+        second = client.post(SUBMIT, json=cup).json()["result"]["taskId"]  # the same request, the next answer
+    assert first != second
+
+
 @pytest.mark.topview_replay("cassettes")
 def test_strict_fails_on_a_miss(topview_replay):
     httpx.get("https://api.topview.ai/v1/scraper/task/query?taskId=x")
@@ -58,5 +68,5 @@ def test_a_cassette_directory_is_replayed_in_process(pytester: pytest.Pytester) 
     asyncio.run(record_flows(pytester.path / "cassettes", record_as="https://api.topview.ai"))
     pytester.makepyfile(test_downstream=DOWNSTREAM)
     result = pytester.runpytest("-p", "no:cacheprovider", "--strict-markers")
-    result.assert_outcomes(passed=4, errors=1)  # the strict one passes, then fails at teardown
+    result.assert_outcomes(passed=5, errors=1)  # the strict one passes, then fails at teardown
     result.stdout.fnmatch_lines(["*topview_replay: 1 request(s) had no recorded answer*", "*taskId=x*"])
