@@ -31,7 +31,8 @@ def test_every_flow_has_its_cassette() -> None:
 @pytest.mark.anyio
 async def test_the_fixture_cassettes_match_the_contract_and_the_fake() -> None:
     report = await drift(load_dir(CASSETTES), load_contract())
-    assert [f.describe() for f in report.findings] == []
+    # When the fake changed on purpose, re-record: .venv/bin/python scripts/record_fixtures.py
+    assert [f.describe() for f in report.findings] == [], "re-record with scripts/record_fixtures.py"
     assert report.skipped == []  # every exchange followed, uploads and downloads included
 
 
