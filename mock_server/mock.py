@@ -192,6 +192,7 @@ class TopviewMock(Backend):
     def reset(self, uid: str | None = None) -> None:
         """Forget one account, or everything (clock, ids, callbacks and stored objects too)."""
         self.state.reset(uid)
+        self._rendered.clear()  # a reset fake issues the same taskIds again
         if uid is None:
             self.engine.forget()
             self.clock.reset()

@@ -7,6 +7,7 @@ the handlers of this package receive it. Two backends share nothing: all mutable
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,6 +46,16 @@ if TYPE_CHECKING:
     from faker import Faker
 
 
+MAX_RENDERED = 4096  # finished results kept rendered; beyond, the cache starts again
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A result already rendered (its Media signed into URLs): the pipeline sends it as it is."""
+
+    value: dict[str, Any]
+
+
 class Backend:
     """One fake Topview: contract, state, engine, object store, callbacks, faults and journal."""
 
@@ -79,6 +90,7 @@ class Backend:
         self.variants = Variants()  # response variants of the scenario in force, applied after rendering
         self.scenario = Scenario()  # the scenario applied last (the empty one: the fake as configured)
         self.engine.on_finish(self._finished)
+        self._rendered: dict[str, tuple[tuple[str, bool, int], Rendered]] = {}
         contract.derived("checked", self._check_contract)
 
     def _check_contract(self) -> bool:
@@ -140,6 +152,22 @@ class Backend:
                 self.made(child)
         schema = self.contract[self.table.by_name[task.kind].query].result_schema
         return query_result(task, self.state.tenants[task.uid], schema)
+
+    def rendered_result(self, task: Task, base_url: str, *, cdn: bool) -> Rendered:
+        """A finished task's query result, rendered: once per base URL, CDN flag and second of the clock.
+
+        A finished result never changes (m2v's shows its export stages, so it is rendered every time), and
+        signed URLs only change with the clock's whole second, so polling a finished task re-renders nothing.
+        """
+        key = (base_url, cdn, int(self.clock.now()))
+        cached = self._rendered.get(task.task_id)
+        if cached is not None and cached[0] == key and task.kind != "m2v":
+            return cached[1]
+        rendered = Rendered(render(self.task_result(task), self.url_for(base_url, cdn=cdn)))
+        if len(self._rendered) >= MAX_RENDERED:
+            self._rendered.clear()
+        self._rendered[task.task_id] = (key, rendered)
+        return rendered
 
     def url_for(self, base_url: str, *, cdn: bool) -> Callable[[Media], str]:
         """A function rendering result media into presigned (or CloudFront-style) URLs on ``base_url``."""

@@ -8,7 +8,7 @@ from typing import Any
 from ..contract.groups import M2V_EXPORT, CatalogueList, Filter
 from ..engine.errors import TopviewError, bad_value, not_found
 from ..engine.tasks import Task
-from .backend import Backend
+from .backend import Backend, Rendered
 from .call import Call
 
 Handler = Callable[[Backend, Call], Awaitable[Any]]
@@ -64,11 +64,13 @@ def own_task(call: Call, task_id: str, kinds: tuple[str, ...]) -> Task:
     return task
 
 
-async def query(mock: Backend, call: Call) -> dict[str, Any]:
+async def query(mock: Backend, call: Call) -> dict[str, Any] | Rendered:
     """The task's result in its group's shape: outputs once it succeeded, nulls before."""
     kinds = mock.table.by_query[call.op.operation_id]
     task = own_task(call, call.query["taskId"], tuple(kind.name for kind in kinds))
     mock.engine.polled(task)
+    if task.finished:
+        return mock.rendered_result(task, call.base_url, cdn=call.query.get("needCloudFrontUrl") is True)
     return mock.task_result(task)
 
 

@@ -176,10 +176,10 @@ class Journal:
             seq=next(self._seq),
             at=self._clock.now(),
             method=request.method,
-            path=request.url.path,
+            path=request.scope["path"],  # not request.url: building a URL costs more than the rest
             operation_id=operation_id,
             uid=uid,
-            query=dict(request.query_params),
+            query=getattr(state, "query", None) or dict(request.query_params),  # as the pipeline parsed it
             body=body,
             code=code,
             status=status,
@@ -220,9 +220,17 @@ class Journal:
         self._seq = itertools.count(1)
 
 
+_UNPARSED = object()
+
+
 def _body(request: Request) -> Any:
-    # The pipeline streams the body once (to bound its size) and leaves the raw bytes on request.state.
-    raw = getattr(request.state, "raw_body", None)
+    # The pipeline streams the body once (to bound its size) and leaves the raw bytes on request.state,
+    # and the parsed JSON when it parsed: parsed once, shown as parsed.
+    state = request.state
+    parsed = getattr(state, "json_body", _UNPARSED)
+    if parsed is not _UNPARSED:
+        return parsed
+    raw = getattr(state, "raw_body", None)
     if not isinstance(raw, bytes) or not raw:
         return None
     try:
