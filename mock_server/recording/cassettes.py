@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -189,7 +189,19 @@ def _metadata(raw: Any) -> BodyMetadata | None:
 
 def dumps(cassette: Cassette) -> str:
     """The cassette as YAML text, laid out as vcrpy's ``yaml.dump`` does (sorted keys, block style)."""
-    return yaml.dump(to_vcr(cassette), Dumper=SAFE_DUMPER)
+    return join_items(dump_item(interaction) for interaction in cassette)
+
+
+def dump_item(interaction: Interaction) -> str:
+    """One interaction as the YAML item it is in a cassette's text (``- request: ...``)."""
+    return str(yaml.dump([_interaction_dict(interaction)], Dumper=SAFE_DUMPER))
+
+
+def join_items(items: Iterable[str]) -> str:
+    """A cassette's text from its interactions' items: a recorder appends to it instead of dumping it all again."""
+    body = "".join(items)
+    interactions = f"interactions:\n{body}" if body else "interactions: []\n"
+    return f"{interactions}version: {FORMAT_VERSION}\n"
 
 
 def loads(name: str, text: str) -> Cassette:

@@ -129,7 +129,7 @@ def run_record(args: argparse.Namespace) -> int:
         asyncio.run(_serve(recorder.app(), sock, announce, recorder.aclose))
     finally:
         sock.close()
-    written = {name: len(tape.interactions) for name, tape in recorder.tapes.items() if tape.interactions}
+    written = {name: len(tape.items) for name, tape in recorder.tapes.items() if tape.items}
     print(f"topview-mock record stopped: {sum(written.values())} exchange(s) in {len(written)} cassette(s)")
     for leak in recorder.leaks:
         print(f"topview-mock record: {leak}", file=sys.stderr)

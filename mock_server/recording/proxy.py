@@ -28,18 +28,18 @@ from ..contract.resources import data_dir
 from .budget import Budget
 from .cassettes import (
     BodyMetadata,
-    Cassette,
     Headers,
     Interaction,
     RecordedRequest,
     RecordedResponse,
-    dumps,
+    dump_item,
     file_name,
+    join_items,
     write_text,
 )
 from .normalise import parse_json
 from .passage import Passage
-from .redaction import Scrubber, SecretLeak, Secrets, refuse_leaks
+from .redaction import Scrubber, SecretLeak, Secrets, scan, scan_item
 
 CASSETTE_HEADER = "x-topview-mock-cassette"
 DEFAULT_UPSTREAM = "https://api.topview.ai"
@@ -94,28 +94,36 @@ def text_or_bytes(data: bytes) -> str | bytes | None:
 
 
 class Tape:
-    """One cassette being recorded: its scrubbed exchanges, written whole after each new one."""
+    """One cassette being recorded: the YAML items of its scrubbed exchanges, written after each new one.
+
+    Each new exchange is scanned before the cassette is written; the earlier ones were scanned already,
+    and are scanned again only when a secret was learnt since (a second account, a new key).
+    """
 
     def __init__(self, name: str, path: Path, scrubber: Scrubber) -> None:
         self.name = name
         self.path = path
         self.scrubber = scrubber
-        self.interactions: list[Interaction] = []
+        self.items: list[str] = []
+        self.scanned_for: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
         self.leak: SecretLeak | None = None
 
     def add(self, raw: Interaction) -> None:
         """Scrub, scan and write; :class:`SecretLeak` (and nothing written) if a secret survived."""
         if self.leak is not None:
             raise self.leak
-        candidate = Cassette(self.name, (*self.interactions, self.scrubber.interaction(raw)))
-        text = dumps(candidate)
-        try:
-            refuse_leaks(self.name, text, self.scrubber.secrets)
-        except SecretLeak as leak:
-            self.leak = leak
-            raise
-        write_text(self.path, text)
-        self.interactions = list(candidate.interactions)
+        item = dump_item(self.scrubber.interaction(raw))
+        secrets = self.scrubber.secrets
+        if secrets.known() == self.scanned_for:
+            leaks = scan_item(item, secrets, len(self.items))
+        else:
+            leaks = scan(join_items([*self.items, item]), secrets)
+        if leaks:
+            self.leak = SecretLeak(self.name, leaks)
+            raise self.leak
+        self.items.append(item)
+        self.scanned_for = secrets.known()
+        write_text(self.path, join_items(self.items))
 
 
 class Recorder:

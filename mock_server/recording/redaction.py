@@ -13,7 +13,7 @@ import base64
 import functools
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import unquote_plus
@@ -57,6 +57,10 @@ class Secrets:
         if uid not in self.uids:
             self.uids.append(uid)
         return f"redacted-uid-{self.uids.index(uid) + 1}"
+
+    def known(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The secrets known now (a scan for these holds until another one is learnt)."""
+        return tuple(self.keys), tuple(self.uids)
 
     def named(self) -> Iterator[tuple[str, str, str]]:
         """(what, secret, replacement) for every secret, longest first (a uid inside a key goes with it)."""
@@ -170,9 +174,19 @@ class SecretLeak(Exception):
 
 def scan(text: str, secrets: Secrets) -> list[Leak]:
     """Every place a secret survives in cassette text (read back as YAML, JSON bodies opened)."""
+    return _leaks(_strings(yaml.load(text, Loader=SAFE_LOADER), ""), secrets)
+
+
+def scan_item(item: str, secrets: Secrets, index: int) -> list[Leak]:
+    """Every place a secret survives in the YAML item of the cassette's interaction ``index``."""
+    (data,) = yaml.load(item, Loader=SAFE_LOADER)
+    return _leaks(_strings(data, f"interactions[{index}]"), secrets)
+
+
+def _leaks(strings: Iterable[tuple[str, str]], secrets: Secrets) -> list[Leak]:
     named = [(what, secret) for what, secret, _ in secrets.named()]
     leaks: list[Leak] = []
-    for where, value in _strings(yaml.load(text, Loader=SAFE_LOADER), ""):
+    for where, value in strings:
         for form, candidate in _readings(value):
             for what, secret in named:
                 leak = Leak(what, form, where)
