@@ -215,6 +215,7 @@ def run_serve(options: Mapping[str, Any]) -> int:
         progression = config.progression
         print(f"topview-mock listening on {url}", flush=True)
         print(f"control API: {url}/_mock/", flush=True)
+        print(f"dashboard: {url}/_mock/ui", flush=True)
         print(
             f"clock {config.clock_mode} (speed {config.clock_speed:g}), progression {progression.mode} "
             f"(init {progression.init:g}, running {progression.running:g}), seed {config.seed}, "

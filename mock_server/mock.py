@@ -23,6 +23,7 @@ from .control.faults import FaultRule, FaultSpec
 from .control.routes import control_routes
 from .control.scenario import CallbackAids, Scenario, unknown_operations
 from .control.schema import ControlError
+from .dashboard.routes import dashboard_routes
 from .engine.errors import TopviewError
 from .engine.lifecycle import describe
 from .engine.tasks import Outcome, Progression, Task
@@ -143,6 +144,19 @@ class TopviewMock(Backend):
         """One task as the control plane shows it, with its history (KeyError if unknown)."""
         return describe(self._task(task_id))
 
+    def accounts(self) -> list[dict[str, Any]]:
+        """Every account the fake knows, in order of first use: its uid, credits and how many tasks it has."""
+        self.engine.settle()
+        return [
+            {
+                "uid": uid,
+                "credits": self.credits(uid),
+                "tasks": len(tenant.tasks),
+                "unfinished": sum(not task.finished for task in tenant.tasks.values()),
+            }
+            for uid, tenant in list(self.state.tenants.items())
+        ]
+
     def tasks(self, uid: str | None = None) -> list[dict[str, Any]]:
         """Every task (of one account), as the control plane shows them."""
         self.engine.settle()
@@ -227,4 +241,4 @@ def _outcome(status: str, error_msg: str | None) -> Outcome:
 def create_app(config: MockConfig | None = None, *, mock: TopviewMock | None = None) -> Starlette:
     """A fake Topview app; its :class:`TopviewMock` is ``app.state.mock``."""
     mock = mock or TopviewMock(config)
-    return build_app(mock, control_routes(mock))
+    return build_app(mock, [*control_routes(mock), *dashboard_routes()])

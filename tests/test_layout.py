@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "mock_server"
-SUBPACKAGES = ("engine", "storage", "callbacks", "contract", "control", "api", "testing", "recording")
+SUBPACKAGES = ("engine", "storage", "callbacks", "contract", "control", "api", "dashboard", "testing", "recording")
 
 # What each part may import (besides itself). Lower parts never see higher ones.
 _LOW = frozenset({"engine", "storage", "callbacks", "contract", "control"})
@@ -25,12 +25,13 @@ BELOW: dict[str, frozenset[str]] = {
     "config": frozenset({"engine", "callbacks"}),
     "control": frozenset({"engine", "storage", "callbacks", "contract"}),
     "api": _LOW | {"config"},
-    "mock": _LOW | {"config", "api"},
-    "testing": _LOW | {"config", "api", "mock"},
-    "recording": _LOW | {"config", "api", "mock", "testing"},
-    "cli": _LOW | {"config", "api", "mock", "testing", "recording"},
+    "dashboard": frozenset({"control"}),
+    "mock": _LOW | {"config", "api", "dashboard"},
+    "testing": _LOW | {"config", "api", "dashboard", "mock"},
+    "recording": _LOW | {"config", "api", "dashboard", "mock", "testing"},
+    "cli": _LOW | {"config", "api", "dashboard", "mock", "testing", "recording"},
     "__main__": frozenset({"cli"}),
-    "__init__": _LOW | {"config", "api", "mock", "testing"},
+    "__init__": _LOW | {"config", "api", "dashboard", "mock", "testing"},
 }
 TOP_LEVEL = {"__init__", "__main__", "cli", "config", "mock"}
 

@@ -35,6 +35,8 @@ def test_wheel_installed_elsewhere_finds_its_contract_and_fixtures(
     assert "mock_server/_data/contracts/catalogs.yaml" in names
     assert any(n.startswith("mock_server/_data/fixtures/") and n.endswith(".json") for n in names)
     assert "mock_server/py.typed" in names
+    for asset in ("templates/dashboard.html", "static/dashboard.js", "static/dashboard.css"):
+        assert f"mock_server/dashboard/{asset}" in names  # the dashboard works from the wheel, offline
 
     target = wheel_install.site
     outside = tmp_path / "elsewhere"

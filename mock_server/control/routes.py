@@ -53,11 +53,26 @@ def clock_json(mock: Controls) -> dict[str, Any]:
     return {"now": mock.clock.now(), "mode": mock.clock.mode, "speed": mock.clock.speed}
 
 
+async def accounts(mock: Controls, request: Request) -> Any:
+    """GET /_mock/accounts: every account the fake knows, with its credits and how many tasks it has."""
+    return {"accounts": mock.accounts()}
+
+
 async def tasks(mock: Controls, request: Request) -> Any:
-    """GET /_mock/tasks?uid=&status=: every task, or one account's, optionally in one status."""
+    """GET /_mock/tasks?uid=&status=&limit=: every task, or one account's, optionally in one status (the newest N)."""
     status = request.query_params.get("status")
     found = mock.tasks(request.query_params.get("uid") or None)
-    return {"tasks": [t for t in found if status is None or t["status"] == status]}
+    return {"tasks": _newest([t for t in found if status is None or t["status"] == status], request)}
+
+
+def _newest(items: list[Any], request: Request) -> list[Any]:
+    """The last ``limit`` items (all without a limit); a bad limit is refused."""
+    limit = request.query_params.get("limit")
+    if limit is None:
+        return items
+    if not (limit.isdigit() and int(limit) > 0):
+        raise ControlError("limit must be a positive integer")
+    return items[-int(limit) :]
 
 
 async def task(mock: Controls, request: Request) -> Any:
@@ -278,13 +293,13 @@ DELIVERY_STATES: tuple[DeliveryState, ...] = ("pending", "delivering", "delivere
 
 
 async def callbacks(mock: Controls, request: Request) -> Any:
-    """GET /_mock/callbacks?uid=&taskId=&state=: the callback journal, oldest first, every attempt shown."""
+    """GET /_mock/callbacks?uid=&taskId=&state=&limit=: the callback journal, oldest first, every attempt shown."""
     q = request.query_params
     state = q.get("state") or None
     if state is not None and state not in DELIVERY_STATES:
         raise ControlError(f"state must be one of {', '.join(DELIVERY_STATES)}")
     found = mock.callbacks(uid=q.get("uid") or None, task_id=q.get("taskId") or None, state=state)
-    return {"callbacks": [delivery.to_json() for delivery in found]}
+    return {"callbacks": [delivery.to_json() for delivery in _newest(found, request)]}
 
 
 async def callback(mock: Controls, request: Request) -> Any:
@@ -333,6 +348,7 @@ ROUTES: tuple[tuple[str, str, Action], ...] = (
     ("POST", "/reset", reset),
     ("GET", "/clock", clock),
     ("POST", "/clock/advance", advance),
+    ("GET", "/accounts", accounts),
     ("GET", "/tasks", tasks),
     ("GET", "/tasks/{task_id}", task),
     ("POST", "/tasks/{task_id}/complete", complete),

@@ -48,6 +48,9 @@ class Controls(Protocol):
     def advance(self, seconds: float) -> float:
         """Move the virtual clock."""
 
+    def accounts(self) -> list[dict[str, Any]]:
+        """Every account with its credits and task counts."""
+
     def tasks(self, uid: str | None = None) -> list[dict[str, Any]]:
         """Every task (of one account), as the control plane shows them."""
 

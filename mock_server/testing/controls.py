@@ -73,6 +73,10 @@ class TopviewControls:
         """One task as the control plane shows it, with its history (KeyError if unknown)."""
         return self._run(partial(self.mock.task, task_id))
 
+    def accounts(self) -> list[dict[str, Any]]:
+        """Every account the fake knows, in order of first use: its uid, credits and how many tasks it has."""
+        return self._run(self.mock.accounts)
+
     def tasks(self, uid: str | None = None) -> list[dict[str, Any]]:
         """Every task (of one account), as the control plane shows them."""
         return self._run(partial(self.mock.tasks, uid))

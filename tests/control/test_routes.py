@@ -266,3 +266,26 @@ async def test_reset_everything(client: httpx.AsyncClient, mock: TopviewMock) ->
 async def test_unknown_control_route(client: httpx.AsyncClient) -> None:
     """A /_mock/ path that does not exist answers 404."""
     assert (await client.get("/_mock/nothing")).status_code == 404
+
+
+async def test_accounts_with_their_credits_and_task_counts(client: httpx.AsyncClient, mock: TopviewMock) -> None:
+    """GET /_mock/accounts lists every account in order of first use; mock.accounts() says the same."""
+    assert await control(client, "GET", "/accounts") == {"accounts": []}
+    first = await scrape(client)
+    await scrape(client, OTHER_UID)
+    mock.complete(first)
+    await scrape(client)
+    shown = (await control(client, "GET", "/accounts"))["accounts"]
+    assert [(a["uid"], a["tasks"], a["unfinished"]) for a in shown] == [(UID, 2, 1), (OTHER_UID, 1, 1)]
+    assert shown[0]["credits"] == mock.credits(UID)
+    assert shown == mock.accounts()
+
+
+async def test_limit_keeps_the_newest_tasks_and_callbacks(client: httpx.AsyncClient) -> None:
+    """?limit=N keeps the newest N of the tasks (and callbacks) listed; a bad limit answers 400."""
+    ids = [await scrape(client) for _ in range(3)]
+    listed = await control(client, "GET", f"/tasks?uid={UID}&limit=2")
+    assert [t["taskId"] for t in listed["tasks"]] == ids[1:]
+    assert (await control(client, "GET", "/callbacks?limit=5")) == {"callbacks": []}
+    for path in ("/tasks?limit=0", "/callbacks?limit=x"):
+        assert "limit must be a positive integer" in (await control(client, "GET", path, status=400))["error"]
