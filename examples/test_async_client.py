@@ -9,8 +9,6 @@ from topview_client import Account, TopviewAPIError, TopviewClient
 
 from mock_server import FakeTopview, Progression
 
-pytestmark = pytest.mark.anyio
-
 
 def client_for(fake: FakeTopview) -> TopviewClient:
     """The application's client, unchanged; waiting between polls moves the fake's clock instead."""

@@ -11,7 +11,6 @@ from mock_server import FakeTopview, LiveServer
 SUBMIT = "/v1/scraper/task/submit"
 
 
-@pytest.mark.anyio
 async def test_callback_in_process(topview_mock: FakeTopview) -> None:
     with CallbackReceiver() as receiver:
         response = await topview_mock.client.post(

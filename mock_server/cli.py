@@ -215,13 +215,13 @@ def run_serve(options: Mapping[str, Any]) -> int:
         progression = config.progression
         print(f"topview-mock listening on {url}", flush=True)
         print(f"control API: {url}/_mock/", flush=True)
-        print(f"dashboard: {url}/_mock/ui", flush=True)
         print(
             f"clock {config.clock_mode} (speed {config.clock_speed:g}), progression {progression.mode} "
             f"(init {progression.init:g}, running {progression.running:g}), seed {config.seed}, "
             f"credits {config.credits:g}; event loop {loop}, HTTP parser {http}; Ctrl-C to stop",
             flush=True,
         )
+        print(f"dashboard: {url}/_mock/ui", flush=True)
 
     try:
         with asyncio.Runner(loop_factory=loop_factory(loop)) as runner:

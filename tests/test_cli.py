@@ -112,8 +112,8 @@ def test_serve_runs_and_stops_on_sigterm(tmp_path: Path) -> None:
         assert first.startswith("topview-mock listening on http://127.0.0.1:"), first
         url = first.rsplit(" ", 1)[1]
         assert lines.get(timeout=10) == f"control API: {url}/_mock/"
-        assert lines.get(timeout=10) == f"dashboard: {url}/_mock/ui"
         assert "; event loop uvloop, HTTP parser httptools;" in lines.get(timeout=10)  # the fast stack by default
+        assert lines.get(timeout=10) == f"dashboard: {url}/_mock/ui"
         wait_for_port(url)
         with httpx.Client(base_url=url, headers=HEADERS, timeout=10) as client:
             assert [client.get("/v1/caption/list").json()["code"] for _ in range(2)] == ["5003", "200"]  # --scenario

@@ -47,7 +47,8 @@ def test_plain_sync_httpx_is_routed_to_the_fake(topview_mock):
     assert len(topview_mock.tasks()) == 1
 
 
-@pytest.mark.anyio
+@pytest.mark.anyio  # anyio's own runner, on asyncio only (it would try trio too where trio is installed)
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
 async def test_plain_async_httpx_is_routed_to_the_fake(topview_mock):
     async with httpx.AsyncClient(headers=topview_mock.headers) as client:
         response = await client.post("https://api.topview.ai" + SUBMIT, json=PRODUCT)
