@@ -30,6 +30,7 @@ def test_plain_httpx_gets_the_recorded_answers_in_order(topview_replay):
 
 
 @pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])  # not trio too, where selenium installed it
 @pytest.mark.topview_replay("cassettes", cassette="session")
 async def test_async_upload_through_the_recorded_links(topview_replay):
     async with topview_replay.client() as client:
