@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from ..callbacks.policy import check_notice_url
 from ..contract.media_rules import NAMED_CHECKS
 from ..contract.openapi import Operation
 from ..contract.results import render
@@ -20,7 +21,7 @@ from ..contract.rules import check_annotations, check_rules
 from ..contract.validation import ContractError
 from ..control.faults import FaultReply
 from ..control.index import PREFIX, canonical
-from ..engine.errors import TopviewError, bad_type, envelope
+from ..engine.errors import TopviewError, bad_type, bad_value, envelope
 from . import account, boards, handlers
 from .backend import Backend, Rendered
 from .call import Call
@@ -207,10 +208,14 @@ async def prepare(mock: Backend, op: Operation, request: Request, reads: str = "
             mock.make_all(tenant)
     call = Call(op, uid, api_key, tenant, query, body, request.headers, base_url(request))
     if body:
-        check_annotations(op, body, tenant, mock.resources)
+        # One order of checks everywhere: auth, the request's shape (types, required, enums, ranges, then
+        # cross-field, model and noticeUrl rules), then the ids it references (4004), then state (4007,
+        # 4100, in the handlers). A request breaking a rule and naming an unknown id answers the rule's code.
         check_rules(op, body, tenant, NAMED_CHECKS)
         if op.catalog is not None:
             mock.models.check(op.catalog, body, tenant)
+        check_notice(mock, body)
+        check_annotations(op, body, tenant, mock.resources)
     return call
 
 
@@ -233,6 +238,15 @@ def base_url(request: Request) -> str:
         default_port = {"http": 80, "https": 443}.get(scope.get("scheme", "http"))
         host = "localhost" if not server else server[0] if server[1] == default_port else f"{server[0]}:{server[1]}"
     return f"{scope.get('scheme', 'http')}://{host}{scope.get('root_path', '')}"
+
+
+def check_notice(mock: Backend, body: dict[str, Any]) -> None:
+    """A noticeUrl in the body must be one callbacks may target (4000 naming noticeUrl)."""
+    url = body.get("noticeUrl")
+    if url is not None:
+        problem = check_notice_url(url, mock.notices.policy)
+        if problem is not None:
+            raise bad_value("noticeUrl", problem.removeprefix("noticeUrl ")) from None
 
 
 def authenticate(mock: Backend, request: Request) -> tuple[str, str]:

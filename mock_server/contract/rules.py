@@ -29,6 +29,7 @@ RULE_KEYS = frozenset(
         "by",
         "limits",
         "models",
+        "unique",
     }
 )
 
@@ -50,7 +51,7 @@ def validate_rules(operation: Operation, named: Mapping[str, NamedCheck]) -> Non
             raise ContractError(f"{operation.operation_id}: unknown rule keys {sorted(unknown)}")
         if "check" in rule and rule["check"] not in named:
             raise ContractError(f"{operation.operation_id}: unknown named check {rule['check']!r}")
-        if not ({"requireOne", "require", "restrict", "forbid", "check"} & set(rule)):
+        if not ({"requireOne", "require", "restrict", "forbid", "check", "unique"} & set(rule)):
             raise ContractError(f"{operation.operation_id}: rule {rule} asks for nothing")
 
 
@@ -81,6 +82,9 @@ def check_rules(operation: Operation, body: Mapping[str, Any], tenant: Tenant, n
             if all(is_empty(body.get(f)) for f in fields):
                 raise TopviewError("4000", rule.get("message") or f"{' or '.join(fields)} is required")
             continue
+        if "unique" in rule:
+            _unique(rule["unique"], body)
+            continue
         if not _holds(rule, body):
             continue
         condition = _condition(rule)
@@ -97,6 +101,14 @@ def check_rules(operation: Operation, body: Mapping[str, Any], tenant: Tenant, n
                 raise bad_value(field, rule.get("message") or f"must be empty when {condition}")
         if "check" in rule:
             named[rule["check"]](rule, body, tenant)
+
+
+def _unique(keys: Mapping[str, str], body: Mapping[str, Any]) -> None:
+    """The items of each array field must not repeat their key (``{unique: {scriptContents: segId}}``)."""
+    for field, key in keys.items():
+        seen = [item.get(key) for item in body.get(field) or [] if isinstance(item, Mapping)]
+        if len(set(map(repr, seen))) != len(seen):
+            raise bad_value(field, f"must not repeat a {key}")
 
 
 def values_at(body: Any, path: tuple[str, ...], label: str = "") -> Iterator[tuple[str, Any]]:

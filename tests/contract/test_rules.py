@@ -253,6 +253,10 @@ async def test_each_contract_rule_answers_4000_naming_the_field(
         ((name, allowed),) = rule["restrict"].items()
         body[name] = disallowed_value(operation_id, name, allowed, m)
         named = [name]
+    elif "unique" in rule:
+        ((name, key),) = rule["unique"].items()
+        body[name] = [*body[name], *body[name]]  # every item twice
+        named = [name, key]
     else:
         pytest.fail(f"no way to break rule {rule} yet: extend this test")
     envelope = await op(client, operation_id, body=body)
