@@ -55,7 +55,7 @@ REF_RESOURCES = {
     "paV2ReplaceImageId",
 }
 RULE_CHECKS = set(NAMED_CHECKS)
-RULE_ACTIONS = {"requireOne", "require", "restrict", "forbid"}
+RULE_ACTIONS = {"requireOne", "require", "restrict", "forbid", "unique"}
 
 # Part A: the first groups plus user credit, checked by operationId.
 EXPECTED_OPERATIONS = {
@@ -478,6 +478,7 @@ def test_rules_and_catalogue(op_id: str) -> None:
                 *rule.get("whenEmpty", []),
                 *rule.get("when", {}),
                 *rule.get("restrict", {}),
+                *rule.get("unique", {}),
             ]
         unknown = set(named) - fields
         assert not unknown, f"{op_id}: rule {rule} names unknown fields {sorted(unknown)}"

@@ -311,6 +311,26 @@ def _example(operation_id: str) -> dict[str, Any]:
     return example
 
 
+# Example bodies changed so the field under test may be given at all (the example's model takes no
+# reference images).
+RULE_ABIDING: dict[tuple[str, str], dict[str, Any]] = {
+    ("image2VideoV2Submit", "referenceImageFileIds"): {"model": "Kling V3 Reference Video", "firstFrameFileId": None},
+}
+
+
+def known_ids(mock: TopviewMock) -> dict[str, str]:
+    """An id of each catalogue resource the fake knows, for optional references of example bodies."""
+    items = mock.catalogues.items
+    return {
+        "voice": items["voices"][0]["voiceId"],
+        "caption": items["captions"][0]["captionId"],
+        "aiAvatar": items["aiavatars"][0]["aiavatarId"],
+        "productAvatar": items["productAvatars"][0]["avatarId"],
+        "photoAvatar": items["photoAvatars"][0]["avatarId"],
+        "anyshootTemplate": items["anyshootTemplates"][0]["templateId"],
+    }
+
+
 # Omni reference items are named in the prompt; a new item needs a name of its kind.
 NEW_ITEMS = {"inputImages": {"name": "Image1"}, "inputVideos": {"name": "Video1"}}
 
@@ -361,24 +381,34 @@ async def replaced_image(client: httpx.AsyncClient, mock: TopviewMock) -> str:
 @pytest.mark.anyio
 @pytest.mark.parametrize(("operation_id", "annotation"), _file_fields())
 async def test_every_file_field_needs_an_uploaded_file_of_the_account_and_kind(
-    client: httpx.AsyncClient, replaced_image: str, operation_id: str, annotation: Annotation
+    client: httpx.AsyncClient, mock: TopviewMock, replaced_image: str, operation_id: str, annotation: Annotation
 ) -> None:
     """Unknown or another account's fileId: 4004; wrong kind, not uploaded or bytes not the format: 4000."""
     wanted = annotation.value
     valid = {kind: await upload(client, DECLARED[kind], sample(DECLARED[kind])) for kind in ("image", "video", "audio")}
     valid["media"] = valid["image"]
-    # Start from the documented example with every other file valid and optional references dropped:
-    # annotations are checked in contract order and the first failure answers.
+    # Start from the documented example with every other file valid and every optional reference naming a
+    # known id (or dropped): the body's rules hold, so the file under test decides the answer (rules are
+    # checked first, then references in contract order, and the first failure answers).
     operation = load_contract()[operation_id]
     required = set((operation.body_schema or {}).get("required", ()))
     body = _example(operation_id)
+    known = known_ids(mock)
     for other in operation.annotations:
         if other.kind == "file":
             body = _replace_all(body, other.path, valid[other.value])
-        elif other.path[0] not in required:
-            body.pop(other.path[0], None)
+        elif other.path[0] not in required and other.path[0] in body:
+            if other.value in known:
+                body[other.path[0]] = known[other.value]
+            else:
+                body.pop(other.path[0])
         elif other.value == "paV2ReplaceImageId":
             body[other.path[0]] = replaced_image
+    for name, value in RULE_ABIDING.get((operation_id, annotation.path[0]), {}).items():
+        if value is None:
+            body.pop(name, None)
+        else:
+            body[name] = value
     label = annotation.path[0]
     if label not in body:  # give the field valid content first, so only the value under test is wrong
         schema = (operation.body_schema or {})["properties"][label]
