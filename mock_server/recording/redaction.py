@@ -26,8 +26,19 @@ from .normalise import FIXED_HTTP_DATE, REDACTED, TIME_HEADERS, Renumbering, fix
 BEARER_REDACTED = "Bearer <REDACTED>"
 LONG_SECRET = 8  # longer secrets are replaced wherever they appear, shorter ones only as whole tokens
 ENCODED_MIN = 6  # encoded forms of shorter secrets would match by chance
+# Not kept: hop-by-hop headers, and Content-Encoding (bodies are stored decoded; a replayer that saw
+# "gzip" would try to unzip plain text).
 DROPPED_HEADERS = frozenset(
-    {"host", "connection", "keep-alive", "transfer-encoding", "te", "upgrade", "proxy-authorization"}
+    {
+        "host",
+        "connection",
+        "keep-alive",
+        "transfer-encoding",
+        "te",
+        "upgrade",
+        "proxy-authorization",
+        "content-encoding",
+    }
 )
 
 

@@ -57,7 +57,7 @@ def test_secrets_in_urls_headers_and_json_keys_are_replaced_in_every_encoding() 
     raw = _exchange(
         f"https://api.topview.test/x?uid={UID}&k={KEY.replace('-', '%2D')}",
         {"owner": {UID: f"key {KEY}"}, "link": f"https://b.test/{UID}/a.png"},
-        {"X-Owner": [f"{UID}:{KEY}"], "Set-Cookie": ["session=abc"]},
+        {"X-Owner": [f"{UID}:{KEY}"], "Set-Cookie": ["session=abc"], "Content-Encoding": ["gzip"]},
     )
     text = dumps(Cassette("c", (scrubber.interaction(raw),)))
     assert scan(text, scrubber.secrets) == []
@@ -66,6 +66,7 @@ def test_secrets_in_urls_headers_and_json_keys_are_replaced_in_every_encoding() 
     assert clean.request.uri == "https://api.topview.test/x?uid=redacted-uid-1&k=REDACTED"
     assert clean.response.headers["X-Owner"] == ["redacted-uid-1:REDACTED"]
     assert clean.response.headers["Set-Cookie"] == ["REDACTED"]
+    assert "Content-Encoding" not in clean.response.headers  # the body is stored decoded
     assert json.loads(str(clean.response.body))["owner"] == {"redacted-uid-1": "key REDACTED"}
 
 
