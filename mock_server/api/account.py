@@ -103,10 +103,10 @@ async def credit_logs(mock: Backend, call: Call) -> dict[str, Any]:
 
 async def m2v_task_list(mock: Backend, call: Call) -> dict[str, Any]:
     """The account's m2v tasks, newest first."""
-    tasks = [t for t in reversed(call.tenant.tasks.values()) if t.kind == "m2v" and not t.deleted]
-    page = call.page(tasks)
-    page["data"] = [_m2v_item(mock, mock.made(t)) for t in page["data"]]
-    return page
+    page_no, page_size = call.query.get("pageNo", 1), call.query.get("pageSize", 20)
+    tasks, total = call.tenant.newest("m2v", (page_no - 1) * page_size, page_size)  # costs a page, not the account
+    data = [_m2v_item(mock, mock.made(mock.engine.settle_task(t))) for t in tasks]
+    return {"data": data, "total": total, "pageNo": page_no, "pageSize": page_size}
 
 
 def _m2v_item(mock: Backend, t: Task) -> dict[str, Any]:
@@ -131,7 +131,7 @@ async def m2v_task_delete(mock: Backend, call: Call) -> dict[str, Any]:
     freed = 0
     for task in tasks:
         freed += _task_bytes(mock, task)
-        task.deleted = True
+        call.tenant.delete_task(task)
     return {
         "taskId": ",".join(t.task_id for t in tasks),
         "status": "success",

@@ -64,13 +64,12 @@ SPECIAL: dict[str, Handler] = {
 # account's due transitions are taken first; every other operation may read what results add to an
 # account (output files, replace keys, cloned voices, custom avatars), so its pending results are made too.
 TASK_ONLY: frozenset[Handler] = frozenset(
-    {handlers.query, account.upload_credential, account.upload_check, account.notice_url_check}
+    {handlers.query, account.upload_credential, account.upload_check, account.notice_url_check, account.m2v_task_list}
 )
 ACCOUNT_WIDE: frozenset[Handler] = frozenset(
     {
         account.credit_detail,
         account.credit_logs,
-        account.m2v_task_list,
         account.m2v_task_delete,
         account.photo_avatar_create,
         handlers.m2v_script_list,

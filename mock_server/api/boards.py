@@ -97,7 +97,7 @@ async def board_delete(mock: Backend, call: Call) -> None:
     if board.is_default:
         raise TopviewError("4006", "Request refuse: the system default board cannot be deleted")
     for task in _board_tasks(call.tenant, board.board_id):
-        task.deleted = True
+        call.tenant.delete_task(task)
     del call.tenant.boards[board.board_id]
 
 
@@ -214,7 +214,7 @@ def _batch(mock: Backend, call: Call) -> list[Task]:
 async def board_task_batch_delete(mock: Backend, call: Call) -> dict[str, Any]:
     """Delete the chosen tasks of a board (synchronous)."""
     for task in _batch(mock, call):
-        task.deleted = True
+        call.tenant.delete_task(task)
     return {}
 
 

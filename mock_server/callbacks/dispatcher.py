@@ -66,6 +66,8 @@ class NoticeDispatcher:
         self._finished_order: deque[str] = deque()  # finished deliveries, the first to evict first
         self._sequence = 0
         self._sequence_waiting = 0
+        self._urls: dict[str, str] = {}  # noticeUrl as given -> normalised
+        self._problems: dict[tuple[str, DeliveryPolicy], str | None] = {}  # (url, policy) -> why not delivered
         self._logged_refusals: set[str] = set()  # each reason (one per host) goes to the log once
         self._closed = False
         clock.subscribe(self._on_clock)
@@ -79,7 +81,7 @@ class NoticeDispatcher:
         missing = [name for name in NOTICE_FIELDS if name not in body]
         if missing:
             raise ValueError(f"notice body lacks {', '.join(missing)}")
-        delivery = self._record(uid, url, dict(body))
+        delivery = self._record(uid, url, body)  # a PendingNotice stays unmade until attempted
         if self._refuse(delivery):
             return delivery
         due = self._clock.now() + self.policy.extra_delay
@@ -191,7 +193,7 @@ class NoticeDispatcher:
         delivery = NoticeDelivery(
             id=f"dlv-{self._sequence:06d}",
             uid=uid,
-            url=normalise_notice_url(url),  # the host in the form the policy compares and the sender uses
+            url=self._normalised(url),  # the host in the form the policy compares and the sender uses
             body=body if isinstance(body, PendingNotice) else dict(body),  # made on first read, then fixed
             created_at=self._clock.now(),
             replay_of=replay_of,
@@ -210,9 +212,25 @@ class NoticeDispatcher:
                 del self._journal[delivery.id]
                 excess -= 1
 
+    def _normalised(self, url: str) -> str:
+        # Thousands of tasks finishing at once mostly share a few noticeUrls: each is parsed once.
+        found = self._urls.get(url)
+        if found is None:
+            if len(self._urls) >= 4096:
+                self._urls.clear()
+            found = self._urls[url] = normalise_notice_url(url)
+        return found
+
+    def _remember(self, key: tuple[str, DeliveryPolicy]) -> str | None:
+        if len(self._problems) >= 4096:
+            self._problems.clear()
+        problem = self._problems[key] = delivery_problem(*key)
+        return problem
+
     def _refuse(self, delivery: NoticeDelivery) -> bool:
         """Mark the delivery refused (never contacted) when the policy does not deliver to its URL."""
-        problem = delivery_problem(delivery.url, self.policy)
+        key = (delivery.url, self.policy)
+        problem = self._problems[key] if key in self._problems else self._remember(key)
         if problem is None:
             return False
         if problem not in self._logged_refusals:

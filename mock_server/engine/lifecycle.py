@@ -91,7 +91,7 @@ class Engine:
         ledger.logs.append(CreditLog(task.created_at, task.task_id, task.task_type, task.cost, task.api_key, "reserve"))
         task.entered_at = task.created_at
         task.history.append((task.created_at, "init"))
-        tenant.tasks[task.task_id] = task
+        tenant.add_task(task)
         self._schedule(task, task.created_at)
         self.settle_task(task)
         return task

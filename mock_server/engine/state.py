@@ -96,6 +96,36 @@ class Tenant:
     replace_keys: dict[str, str] = field(default_factory=dict)  # PA v1 key / v2 imageId -> taskId
     downloads: dict[str, dict[str, Any]] = field(default_factory=dict)  # board batch downloads
     unmade: dict[str, Task] = field(default_factory=dict)  # succeeded, result not made yet, in finish order
+    # Each kind's tasks in submit order, and how many of them are deleted: a list page costs its page.
+    by_kind: dict[str, list[Task]] = field(default_factory=dict)
+    deleted_by_kind: dict[str, int] = field(default_factory=dict)
+
+    def add_task(self, task: Task) -> None:
+        """File a newly admitted task."""
+        self.tasks[task.task_id] = task
+        self.by_kind.setdefault(task.kind, []).append(task)
+
+    def delete_task(self, task: Task) -> None:
+        """Mark a task deleted (it stays, hidden from lists and lookups)."""
+        if not task.deleted:
+            task.deleted = True
+            self.deleted_by_kind[task.kind] = self.deleted_by_kind.get(task.kind, 0) + 1
+
+    def newest(self, kind: str, start: int, count: int) -> tuple[list[Task], int]:
+        """Undeleted tasks of ``kind``, newest first: ``count`` of them from ``start``, and how many there are."""
+        tasks = self.by_kind.get(kind, [])
+        page: list[Task] = []
+        skipped = 0
+        for task in reversed(tasks):
+            if len(page) >= count:
+                break
+            if task.deleted:
+                continue
+            if skipped < start:
+                skipped += 1
+                continue
+            page.append(task)
+        return page, len(tasks) - self.deleted_by_kind.get(kind, 0)
 
     @property
     def default_board(self) -> Board:

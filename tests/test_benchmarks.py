@@ -1,0 +1,28 @@
+"""The benchmark runs (its figures are for people to read: no timing is asserted here)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench.py"
+
+
+def test_the_benchmark_runs_and_prints_its_table() -> None:
+    """Its smallest run (no wrk) measures every in-process and start-up figure and prints one table."""
+    done = subprocess.run(
+        [sys.executable, str(BENCH), "--smoke", "--no-socket"], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode in (0, 1), done.stderr  # 1: some goal not met on this run, which is no test failure
+    out = done.stdout
+    assert out.startswith("Measured on ") and "| measure | topview-mock | bare baseline |" in out
+    for figure in (
+        "in process: task query",
+        "state: task submit",
+        "finishing a task",
+        "lifecycles",
+        "plugin:",
+        "serve:",
+    ):
+        assert figure in out
