@@ -8,23 +8,26 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from .callbacks.policy import DeliveryPolicy
+from .clientkit import command as check_client
+from .clientkit.targets import Fake
 from .config import MockConfig
 from .contract.resources import YAML_LOADER
 from .engine.tasks import Progression
 from .mock import TopviewMock, create_app
 from .recording import commands as recording
 from .testing.fake import ErrorTrap
-from .testing.server import LOOPS, PARSERS, bind, loop_factory, loop_name, parser_name, serve, url_of
+from .testing.server import LOOPS, PARSERS, LiveServer, bind, loop_factory, loop_name, parser_name, serve, url_of
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 _NOTICES = DeliveryPolicy()  # the callback defaults, shared with in-process fakes
@@ -126,7 +129,31 @@ def parser() -> argparse.ArgumentParser:
         help=f"real seconds one callback attempt may take (default {DEFAULTS['notice_timeout']:g})",
     )
     recording.add_commands(commands)
+    kit = commands.add_parser(
+        "check-client",
+        help="test a client in any language against generated scenarios",
+        description="Run CMD once per generated scenario against the fake (TOPVIEW_BASE_URL, TOPVIEW_UID and "
+        "TOPVIEW_API_KEY in its environment) and judge each run. Exit 0: no finding; 1: findings; 2: usage error.",
+    )
+    check_client.add_arguments(kit)
     return top
+
+
+@contextlib.contextmanager
+def kit_server(config: MockConfig) -> Iterator[Fake]:
+    """The fake the client kit drives: a live server on a free loopback port, for the command's duration."""
+    # Dropped connections are what some scenarios ask for: uvicorn need not log each one.
+    server = LiveServer(TopviewMock(config), log_level="critical").start()
+    mock = server.mock
+    try:
+        yield Fake(
+            base_url=server.url,
+            contract=mock.contract,
+            apply_scenario=lambda scenario: server.call(mock.apply_scenario, scenario),
+            exchanges=lambda: server.call(mock.journal.entries),
+        )
+    finally:
+        server.stop()
 
 
 def load_document(path: Path, what: str) -> dict[str, Any]:
@@ -238,6 +265,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command in recording.NAMES:
             return recording.run(args)
+        if args.command == "check-client":
+            return check_client.run(args, kit_server)
         options = settings(args)
         if args.command == "serve":
             return run_serve(options)

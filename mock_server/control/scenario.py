@@ -142,7 +142,9 @@ def fault_json(spec: FaultSpec) -> dict[str, Any]:
         "uid": spec.uid,
         "code": spec.code,
         "status": spec.status,
-        "latency": list(latency) if isinstance(latency, tuple) else latency,
+        "latency": (latency[0] if latency[0] == latency[1] else list(latency))
+        if isinstance(latency, tuple)
+        else latency,
         "drop": spec.drop or None,
         "times": spec.times,
         "probability": spec.probability,

@@ -149,3 +149,25 @@ class TopviewControls:
     def apply_scenario(self, scenario: Scenario | Mapping[str, Any]) -> Scenario:
         """Reset the fake, then behave as ``scenario`` says (a Scenario or its JSON document)."""
         return self._run(partial(self.mock.apply_scenario, scenario))
+
+    # -- the client kit's entry point: not a control method of the facade ------------------------------
+
+    def check_client(self, client: Callable[..., Any], *, examples: int = 100, **options: Any) -> Any:
+        """Test a Python client in process against generated scenarios; raise the shrunk finding, if any.
+
+        ``client(credentials)`` runs once per example with a fresh account (``credentials.base_url``,
+        ``.uid``, ``.api_key``); the fake is reset for each. Options: ``seed``, ``tier``, ``errors`` (the
+        client's own exception types), ``min_poll_interval``, ``max_retries``, ``timeout``,
+        ``invariants``, ``shrink``. Returns the kit's report when nothing was found.
+        """
+        # Imported here: the kit brings Hypothesis along, which a test that never checks a client need not load.
+        from ..clientkit.pytest_api import check_client
+        from ..clientkit.targets import Fake
+
+        fake = Fake(
+            base_url=self.base_url,
+            contract=self.mock.contract,
+            apply_scenario=self.apply_scenario,
+            exchanges=lambda: self._run(self.mock.journal.entries),
+        )
+        return check_client(fake, client, examples=examples, **options)

@@ -1,0 +1,57 @@
+"""The client contract-testing kit: generated scenarios, judged invariants, shrunk findings — for any client.
+
+An entry point like ``testing/``: it sits above the facade and may import it and everything below
+(engine, storage, callbacks, contract, control, api, config, mock). ``testing`` (the fixtures'
+``check_client``), the CLI (``topview-mock check-client``) and the package's ``__init__`` import it.
+
+Lives here: ``records`` (a client run and its credentials), ``invariants`` (the ten judges, one
+exception class each), ``strategies`` (Hypothesis strategies of scenarios), ``targets`` (a command in a
+subprocess, or a Python function in process), ``explore`` (baseline, saved failures, generation and
+shrinking), ``report`` (text, JSON, JUnit) and ``command`` (the ``check-client`` command line).
+"""
+
+from .explore import Finding, Options, Report, explore
+from .invariants import (
+    INVARIANTS,
+    ClientCrashed,
+    ContractViolation,
+    InvariantViolation,
+    KeyLeak,
+    PolledAfterTerminal,
+    PollTooFast,
+    RetriedClientError,
+    RetryStorm,
+    SwallowedError,
+    Thresholds,
+    TimedOut,
+    UncheckedUpload,
+    check,
+    judge,
+)
+from .records import ClientRun, Credentials
+from .strategies import scenarios
+
+__all__ = [
+    "INVARIANTS",
+    "ClientCrashed",
+    "ClientRun",
+    "ContractViolation",
+    "Credentials",
+    "Finding",
+    "InvariantViolation",
+    "KeyLeak",
+    "Options",
+    "PollTooFast",
+    "PolledAfterTerminal",
+    "Report",
+    "RetriedClientError",
+    "RetryStorm",
+    "SwallowedError",
+    "Thresholds",
+    "TimedOut",
+    "UncheckedUpload",
+    "check",
+    "explore",
+    "judge",
+    "scenarios",
+]

@@ -1,0 +1,74 @@
+"""The kit from pytest: the scenarios strategy, the judge, and ``check_client`` on the fixtures."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from mock_server import TopviewMock
+from mock_server.clientkit import Credentials, PollTooFast, SwallowedError, scenarios
+from mock_server.control.scenario import Scenario
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "clients"))
+import kit_client  # the catalog's Python client, imported to run in process
+
+FLOW = ["uploadCredential", "uploadCheck", "removeBackgroundSubmit", "removeBackgroundQuery"]
+
+
+class Quick(kit_client.Client):
+    """The correct client, pacing itself for an in-process fake (a sleep never ends early)."""
+
+    poll_interval = 0.01
+    backoff = 0.05
+
+
+def correct(credentials: Credentials) -> None:
+    kit_client.run(Quick(credentials.base_url, credentials.uid, credentials.api_key))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenario=scenarios(FLOW, tier="drift", callbacks=True))
+def test_every_generated_scenario_applies_and_reads_back(scenario: Scenario) -> None:
+    assert Scenario.from_json(scenario.to_json()) == scenario
+    assert scenario.operations() <= set(FLOW)
+    FAKE.apply_scenario(scenario)  # the fake takes every one of them
+
+
+FAKE = TopviewMock()  # one for the whole property test: applying resets it anyway
+
+
+def test_the_strategy_refuses_unknown_operations() -> None:
+    with pytest.raises(ValueError, match="operations must name operations"):
+        scenarios(["teleport"])
+
+
+def test_a_correct_python_client_survives_100_examples(topview_mock: Any) -> None:
+    report = topview_mock.check_client(
+        correct, examples=100, seed=5, errors=(kit_client.Failed,), min_poll_interval=0.005
+    )
+    assert report.findings == [] and report.examples >= 100
+    assert report.operations == sorted(FLOW)
+
+
+def test_a_planted_bug_fails_the_test_with_its_shrunk_scenario(topview_mock: Any) -> None:
+    def swallowing(credentials: Credentials) -> None:
+        try:
+            correct(credentials)
+        except kit_client.Failed:
+            print("done")
+
+    with pytest.raises(SwallowedError) as raised:
+        topview_mock.check_client(swallowing, examples=30, seed=2, min_poll_interval=0.005)
+    text = str(raised.value)
+    assert "shrunk scenario:" in text and "timeline:" in text
+    scenario = raised.value.run.scenario  # type: ignore[union-attr]
+    assert len(scenario.faults) + len(scenario.outcomes) + len(scenario.variants) <= 1  # shrunk to one cause
+
+
+def test_undeclared_exceptions_are_crashes_and_the_baseline_is_judged(topview_mock: Any) -> None:
+    with pytest.raises(PollTooFast, match="in the clean baseline run"):
+        topview_mock.check_client(correct, examples=5, errors=(kit_client.Failed,), min_poll_interval=5)
