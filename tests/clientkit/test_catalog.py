@@ -20,8 +20,9 @@ from mock_server.clientkit.targets import CommandTarget, Fake
 from mock_server.config import MockConfig
 
 CLIENTS = Path(__file__).resolve().parent / "clients"
-# The correct clients poll every 0.05 s and back off from 0.2 s: a sleep never ends early, so these
-# thresholds can only be broken by a client that does not sleep at all.
+# The correct clients poll every 0.05 s and back off 0.2 s, then 0.6 s: a sleep never ends early, so the
+# poll interval can only be broken by a client that does not sleep at all, and the backoff's growth
+# only by a hiccup of over 0.3 s between an answer and the next try.
 THRESHOLDS = Thresholds(min_poll_interval=0.03, max_retries=5, timeout=4.0)
 PYTHON_BUGS = [
     "client-crashed",
