@@ -10,6 +10,7 @@ import asyncio
 import dataclasses
 from collections import deque
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from typing import Any
 
 from starlette.applications import Starlette
@@ -24,6 +25,7 @@ from .control.routes import control_routes
 from .control.scenario import CallbackAids, Scenario, unknown_operations
 from .control.schema import ControlError
 from .dashboard.routes import dashboard_routes
+from .engine.credits import credit_number, credits
 from .engine.errors import TopviewError
 from .engine.lifecycle import describe
 from .engine.tasks import Outcome, Progression, Task
@@ -123,14 +125,14 @@ class TopviewMock(Backend):
         return self.faults.add(spec or FaultSpec(**fields))
 
     def credits(self, uid: str) -> dict[str, float]:
-        """An account's ledger: ``granted == balance + reserved + spent``."""
+        """An account's ledger: ``granted == balance + reserved + spent`` (exact in ``state``; numbers here)."""
         self.engine.settle_tenant(uid)
         ledger = self.state.tenant(uid, self.clock.now()).ledger
         return {
-            "granted": ledger.granted,
-            "balance": ledger.balance,
-            "reserved": ledger.reserved,
-            "spent": ledger.spent,
+            "granted": credit_number(ledger.granted),
+            "balance": credit_number(ledger.balance),
+            "reserved": credit_number(ledger.reserved),
+            "spent": credit_number(ledger.spent),
         }
 
     def _task(self, task_id: str) -> Task:
@@ -163,13 +165,16 @@ class TopviewMock(Backend):
         tenants = [self.state.tenants[uid]] if uid in self.state.tenants else [] if uid else self.state.tenants.values()
         return [describe(t) for tenant in tenants for t in tenant.tasks.values()]
 
-    def set_credits(self, uid: str, credit: float) -> None:
-        """Give an account ``credit`` credits to spend from now on."""
-        self.state.credit_overrides[uid] = credit
+    def set_credits(self, uid: str, credit: float | Decimal) -> None:
+        """Give an account ``credit`` credits to spend from now on (ValueError beyond 10^12 or below 0)."""
+        amount = credits(credit)
+        if amount < 0:
+            raise ValueError("credit cannot be negative")
+        self.state.credit_overrides[uid] = amount
         tenant = self.state.tenant(uid, self.clock.now())
         ledger = tenant.ledger
-        ledger.granted += credit - ledger.balance
-        ledger.balance = credit
+        ledger.granted += amount - ledger.balance
+        ledger.balance = amount
 
     def apply_scenario(self, scenario: Scenario | Mapping[str, Any]) -> Scenario:
         """Reset the fake, then behave as ``scenario`` says (a :class:`Scenario` or its JSON document).
@@ -192,7 +197,7 @@ class TopviewMock(Backend):
             self.faults.add(spec)
         self.variants.set(scenario.variants)
         if scenario.account.credits is not None:
-            self.state.default_credits = scenario.account.credits
+            self.state.default_credits = credits(scenario.account.credits)
         if scenario.account.max_unfinished is not None:
             self.policies.max_unfinished = scenario.account.max_unfinished
         aids = scenario.callbacks

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..callbacks.policy import check_notice_url
+from ..engine.credits import credit_number
 from ..engine.errors import TopviewError, bad_value, not_found
 from ..engine.state import FileRecord
 from ..engine.tasks import Task
@@ -59,7 +60,7 @@ async def notice_url_check(mock: Backend, call: Call) -> bool:
 async def credit_detail(mock: Backend, call: Call) -> dict[str, Any]:
     """The account's remaining credits."""
     ledger = call.tenant.ledger
-    balance = round(ledger.balance, 3)
+    balance = credit_number(ledger.balance)
     return {
         "uid": call.uid,
         "remainCredit": balance,
@@ -89,7 +90,7 @@ async def credit_logs(mock: Backend, call: Call) -> dict[str, Any]:
             "apiKey": log.api_key,
             "date": iso(log.at),
             # a submit deducts the cost; a failed task's refund shows as a negative entry
-            "costCredit": log.cost if log.kind == "reserve" else -log.cost,
+            "costCredit": credit_number(log.cost if log.kind == "reserve" else -log.cost),
             "taskId": log.task_id,
             "taskType": log.task_type,
         }

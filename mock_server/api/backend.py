@@ -33,6 +33,7 @@ from ..control.journal import OBJECT_DOWNLOAD, OBJECT_UPLOAD, Journal
 from ..control.scenario import Scenario
 from ..control.variants import Variants
 from ..engine.clock import Clock
+from ..engine.credits import credits
 from ..engine.errors import TopviewError
 from ..engine.lifecycle import Engine, Policies
 from ..engine.state import State, Tenant
@@ -116,6 +117,10 @@ class Backend:
             outcome = Outcome.parse(forced) if forced else None
         except ValueError as error:
             raise TopviewError("4000", f"X-Topview-Mock-Outcome: {error}") from None
+        try:
+            cost = credits(kind.cost(body, call.tenant))
+        except ValueError:  # more than any balance can hold (a duration of 10^18 seconds)
+            raise TopviewError("4100", "Credit not enough: this task costs more than any balance holds") from None
         now = self.clock.now()
         task = Task(
             task_id=self.state.ids.new(),
@@ -126,7 +131,7 @@ class Backend:
             created_at=now,
             progression=self.policies.progression_for(call.uid, kind.name),
             outcome=self.engine.outcome_for(call.op.operation_id, outcome),
-            cost=round(kind.cost(body, call.tenant), 3),
+            cost=cost,
             task_type=kind.task_type,
             api_key=call.api_key,
             notice_url=notice_url,

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..contract.groups import BOARD_DOWNLOAD
 from ..contract.results import render
+from ..engine.credits import ZERO, credit_number
 from ..engine.errors import TopviewError, not_found
 from ..engine.state import Board, Tenant
 from ..engine.tasks import Outcome, Task
@@ -124,7 +125,7 @@ def board_task_json(mock: Backend, call: Call, task: Task) -> dict[str, Any]:
         "result": mock.task_result(task),
         "errorMessage": task.error_msg,
         "errorCode": "TASK_FAILED" if task.status == "fail" else None,
-        "creditsCost": task.cost,
+        "creditsCost": credit_number(task.cost),
         "creditsPayerUid": task.uid,
         "creditsPayerName": task.uid,
         "gmtCreate": iso(task.created_at),
@@ -230,7 +231,7 @@ async def batch_download_submit(mock: Backend, call: Call) -> dict[str, Any]:
         created_at=mock.clock.now(),
         progression=mock.policies.progression_for(call.uid, BOARD_DOWNLOAD.name),
         outcome=Outcome(),
-        cost=0.0,
+        cost=ZERO,
         task_type=BOARD_DOWNLOAD.task_type,
         api_key=call.api_key,
     )

@@ -12,6 +12,7 @@ import random
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from ..engine.credits import credit_number
 from ..engine.tasks import Task
 from ..storage.links import Media
 
@@ -147,7 +148,7 @@ class Filler:
         if lowered in ("errormsg", "errosmsg", "errorcode", "errormessage"):
             return None
         if name == "costCredit":
-            return f"{task.cost:.3f}" if kind == "string" else round(task.cost, 3)
+            return f"{task.cost:.3f}" if kind == "string" else credit_number(task.cost)
         if name == "boardId":
             return task.board_id
         if name == "boardTaskId":

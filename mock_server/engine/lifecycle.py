@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .clock import Clock
+from .credits import credit_number, shown
 from .errors import TopviewError
 from .state import CreditLog, State, Tenant
 from .tasks import Outcome, Progression, Task
@@ -80,11 +81,11 @@ class Engine:
             if unfinished >= limit:
                 raise TopviewError("4007")
         ledger = tenant.ledger
-        if task.cost > ledger.balance + 1e-9:
+        if task.cost > ledger.balance:
             self.settle_tenant(tenant.uid)  # a task due to fail refunds its cost first
-        if task.cost > ledger.balance + 1e-9:
+        if task.cost > ledger.balance:
             raise TopviewError(
-                "4100", f"Credit not enough: this task needs {task.cost:g} credits, {ledger.balance:g} left"
+                "4100", f"Credit not enough: this task needs {shown(task.cost)} credits, {shown(ledger.balance)} left"
             )
         ledger.balance -= task.cost
         ledger.reserved += task.cost
@@ -256,7 +257,7 @@ def describe(task: Task) -> dict[str, Any]:
         "progression": task.progression.mode,
         "outcome": task.outcome.status,
         "errorMsg": task.error_msg,
-        "cost": task.cost,
+        "cost": credit_number(task.cost),
         "noticeUrl": task.notice_url,
         "noticeUuid": task.notice_uuid,
         "parentId": task.parent_id,

@@ -9,8 +9,10 @@ from __future__ import annotations
 import random
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
+from .credits import ZERO, credits
 from .tasks import Task
 
 
@@ -65,19 +67,19 @@ class CreditLog:
     at: float
     task_id: str
     task_type: str
-    cost: float
+    cost: Decimal
     api_key: str
     kind: str  # reserve | spend | release | grant
 
 
 @dataclass(slots=True)
 class Ledger:
-    """An account's credits: ``balance + reserved + spent == granted`` always holds."""
+    """An account's credits, exact: ``balance + reserved + spent == granted`` always holds."""
 
-    granted: float
-    balance: float
-    reserved: float = 0.0
-    spent: float = 0.0
+    granted: Decimal
+    balance: Decimal
+    reserved: Decimal = ZERO
+    spent: Decimal = ZERO
     logs: list[CreditLog] = field(default_factory=list)
 
 
@@ -136,18 +138,18 @@ class Tenant:
 class State:
     """The tenants of one fake, created on first use, with reset."""
 
-    def __init__(self, seed: int, credits: float) -> None:
+    def __init__(self, seed: int, default_credits: float | Decimal) -> None:
         self.ids = IdFactory(seed)
-        self.default_credits = credits
+        self.default_credits = credits(default_credits)
         self.tenants: dict[str, Tenant] = {}
-        self.credit_overrides: dict[str, float] = {}
+        self.credit_overrides: dict[str, Decimal] = {}
 
     def tenant(self, uid: str, now: float) -> Tenant:
         """The account ``uid``, created with its default board and credits on first use."""
         tenant = self.tenants.get(uid)
         if tenant is None:
-            credits = self.credit_overrides.get(uid, self.default_credits)
-            tenant = Tenant(uid=uid, ledger=Ledger(granted=credits, balance=credits))
+            amount = self.credit_overrides.get(uid, self.default_credits)
+            tenant = Tenant(uid=uid, ledger=Ledger(granted=amount, balance=amount))
             board = Board(self.ids.new(), uid, "My First Board", now, now, is_default=True)
             tenant.boards[board.board_id] = board
             self.tenants[uid] = tenant

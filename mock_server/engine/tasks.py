@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Literal
 
 Status = Literal["init", "running", "success", "fail"]
@@ -71,7 +72,7 @@ class Task:
     created_at: float
     progression: Progression
     outcome: Outcome
-    cost: float
+    cost: Decimal  # exact, to the thousandth (engine.credits)
     task_type: str  # credit-log taskType
     api_key: str = ""
     status: str = "init"

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+from decimal import Decimal
+from functools import cache
 from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+from starlette.applications import Starlette
 from topview_calls import BASE_URL, UID, headers, ok
 
 from mock_server import MockConfig, Progression, TopviewMock, create_app
 from mock_server.contract.openapi import Contract
+from mock_server.engine.credits import credit_number, credits
 
 pytestmark = pytest.mark.anyio
 
@@ -152,3 +161,177 @@ async def test_the_credit_expiry_does_not_move_with_the_clock(client: httpx.Asyn
     mock.advance(90 * 86_400)
     later = ok((await client.get("/user/credit/detail", headers=headers())).json())["expiredTime"]
     assert first == later == "2027-01-01T00:00:00Z"
+
+
+# -- exact amounts ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("amount", "shown"),
+    [(1000.0, 1000.0), (0.1, 0.1), ("997.8", 997.8), (-0.0, 0.0), (Decimal("-0.000"), 0.0), (0.0005, 0.001)],
+)
+def test_amounts_are_exact_thousandths_shown_as_plain_numbers(amount: Any, shown: float) -> None:
+    """Ledger amounts are Decimals to 0.001; JSON shows the shortest number (never -0.0)."""
+    exact = credits(amount)
+    assert exact == exact.quantize(Decimal("0.001"))
+    assert json.dumps(credit_number(exact)) == json.dumps(shown)
+
+
+async def test_float_noise_never_reaches_the_ledger(client: httpx.AsyncClient, mock: TopviewMock) -> None:
+    """Ten 0.1-credit tasks from 998.6, two refunded: 997.8 exactly everywhere, no 997.7999999999998."""
+    mock.set_credits(UID, 998.6)
+    body = {"voiceText": "Welcome to our store.", "voiceId": "5d188a658b5a424e98bf0dbbcb8f97d8", "voiceSpeed": 1.0}
+    for index in range(10):
+        outcome = {"X-Topview-Mock-Outcome": "fail"} if index < 2 else {}
+        response = await client.post("/v1/voice/text2voice/task/submit", json=body, headers=headers(**outcome))
+        assert ok(response.json())["taskId"]
+    mock.advance(10)
+    shown = ok((await client.get("/user/credit/detail", headers=headers())).json())["remainCredit"]
+    assert json.dumps(shown) == "997.8"
+    ledger = mock.state.tenants[UID].ledger
+    assert (ledger.balance, ledger.spent, ledger.reserved) == (Decimal("997.800"), Decimal("0.800"), Decimal(0))
+    assert sorted({cost for _, cost in await logs(client)}) == [-0.1, 0.1]
+
+
+# -- the ledger under concurrent submits: a state machine ----------------------------------------------------
+
+# Submits with fractional costs (0.1, 0.6, 0.8, 1.2 credits), valid without uploads.
+PRICED = {
+    "/v1/voice/text2voice/task/submit": {"voiceText": "Hello there.", "voiceId": "5d188a658b5a424e98bf0dbbcb8f97d8"},
+    "/v1/common_task/text2video/task/submit": {
+        "model": "Seedance 1.5 Pro",
+        "prompt": "A dog runs along a beach.",
+        "aspectRatio": "16:9",
+        "resolution": 720,
+        "duration": 5,
+    },
+    "/v1/common_task/storyboard/task/submit": {
+        "story": "A girl finds a lost puppy.",
+        "model": "Nano Banana 2",
+        "aspectRatio": "16:9",
+        "resolution": "2K",
+        "gridMode": "preset",
+        "gridSize": "9",
+    },
+    "/v1/common_task/text2image/task/submit": {
+        "model": "Nano Banana 2",
+        "prompt": "A cup.",
+        "aspectRatio": "1:1",
+        "resolution": "2K",
+        "generateCount": 2,
+    },
+}
+LEDGER_ACCOUNTS = ("uid-ann", "uid-ben")
+
+
+@cache
+def ledger_app() -> Starlette:
+    """One fake for every example of the machine, reset before each."""
+    return create_app(mock=TopviewMock(MockConfig(credits=5.3), contract=Contract.load()))
+
+
+def exact(number: float) -> Decimal:
+    """A JSON number read as the decimal it prints as."""
+    return Decimal(repr(number))
+
+
+class Ledger(RuleBasedStateMachine):
+    """Concurrent submits (some forced to fail), clock moves, forced ends and top-ups, against one fake."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.app = ledger_app()
+        self.mock: TopviewMock = self.app.state.mock
+        self.mock.reset()
+
+    def exchange(self, requests: list[tuple[str, str, dict[str, Any]]]) -> list[httpx.Response]:
+        """Send requests concurrently (one event loop, gathered), as clients racing each other would."""
+
+        async def go() -> list[httpx.Response]:
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(self.app), base_url=BASE_URL) as client:
+                calls = [client.request(method, url, **kwargs) for method, url, kwargs in requests]
+                return list(await asyncio.gather(*calls))
+
+        return asyncio.run(go())
+
+    @rule(
+        batch=st.lists(
+            st.tuples(st.sampled_from(sorted(PRICED)), st.sampled_from(LEDGER_ACCOUNTS), st.booleans()),
+            min_size=1,
+            max_size=12,
+        )
+    )
+    def submit_concurrently(self, batch: list[tuple[str, str, bool]]) -> None:
+        """Up to 12 submits at once: each is accepted or refused 4100, never half-charged."""
+        requests = [
+            (
+                "POST",
+                path,
+                {"json": PRICED[path], "headers": headers(uid, **({"X-Topview-Mock-Outcome": "fail"} if fail else {}))},
+            )
+            for path, uid, fail in batch
+        ]
+        for response in self.exchange(requests):
+            assert response.json()["code"] in ("200", "4100"), response.text
+
+    @rule(seconds=st.sampled_from([0.5, 1, 4, 30]))
+    def advance(self, seconds: float) -> None:
+        """Move the clock: tasks finish, spending or refunding their reservation."""
+        self.mock.advance(seconds)
+
+    @rule(data=st.data(), status=st.sampled_from(["success", "fail"]))
+    def complete(self, data: st.DataObject, status: str) -> None:
+        """Finish an unfinished task now."""
+        unfinished = [t["taskId"] for t in self.mock.tasks() if t["status"] in ("init", "running")]
+        if unfinished:
+            self.mock.complete(data.draw(st.sampled_from(unfinished)), status)
+
+    @rule(uid=st.sampled_from(LEDGER_ACCOUNTS), credit=st.sampled_from([0, 0.3, 1.7, 2.9, 10.01]))
+    def top_up(self, uid: str, credit: float) -> None:
+        """Set a balance over the control API (granted moves with it)."""
+        [response] = self.exchange([("PUT", "/_mock/credits", {"json": {"uid": uid, "credit": credit}})])
+        assert response.status_code == 200
+
+    @invariant()
+    def ledgers_are_exact(self) -> None:
+        """balance == granted − deductions + refunds exactly, in the ledger and in what the API shows."""
+        for uid, tenant in self.mock.state.tenants.items():
+            ledger = tenant.ledger
+            deducted = sum((log.cost for log in ledger.logs if log.kind == "reserve"), Decimal(0))
+            refunded = sum((log.cost for log in ledger.logs if log.kind == "release"), Decimal(0))
+            assert ledger.balance == ledger.granted - deducted + refunded
+            assert ledger.balance + ledger.reserved + ledger.spent == ledger.granted
+            assert ledger.balance >= 0
+            shown = self.shown(uid)
+            assert exact(shown["balance"]) == exact(shown["granted"]) - shown["deducted"] + shown["refunded"]
+
+    def shown(self, uid: str) -> dict[str, Any]:
+        """The account's credits as a client sees them: detail, every page of the logs, and the control ledger."""
+        auth = {"headers": headers(uid)}
+        [detail_page, control] = self.exchange(
+            [("GET", "/user/credit/detail", auth), ("GET", "/_mock/credits", {"params": {"uid": uid}})]
+        )
+        entries: list[float] = []
+        for page_no in range(1, 1000):
+            page = ok(
+                self.exchange([("GET", "/user/credit/logs", {**auth, "params": {"pageSize": 100, "pageNo": page_no}})])[
+                    0
+                ].json()
+            )
+            entries += [row["costCredit"] for row in page["data"]]
+            if page_no * 100 >= page["total"]:
+                break
+        balance = ok(detail_page.json())["remainCredit"]
+        assert balance == control.json()["balance"] and "-0.0" not in json.dumps([*entries, balance])
+        return {
+            "balance": balance,
+            "granted": control.json()["granted"],
+            "deducted": sum((exact(c) for c in entries if c > 0), Decimal(0)),
+            "refunded": sum((-exact(c) for c in entries if c < 0), Decimal(0)),
+        }
+
+
+Ledger.TestCase.settings = settings(
+    max_examples=25, stateful_step_count=15, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+test_ledger_stays_exact_under_concurrent_submits = Ledger.TestCase
