@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl
@@ -14,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ..callbacks.policy import check_notice_url
+from ..contract import json_text
 from ..contract.media_rules import NAMED_CHECKS
 from ..contract.openapi import Operation
 from ..contract.results import render
@@ -21,7 +21,7 @@ from ..contract.rules import check_annotations, check_rules
 from ..contract.validation import ContractError
 from ..control.faults import FaultReply
 from ..control.index import PREFIX, canonical
-from ..engine.errors import TopviewError, bad_type, bad_value, envelope
+from ..engine.errors import TopviewError, bad_value, envelope
 from . import account, boards, handlers
 from .backend import Backend, Rendered
 from .call import Call
@@ -190,7 +190,14 @@ def endpoint(mock: Backend, op: Operation, handler: Handler) -> Callable[[Reques
         mock.journal.record(op, request, payload, status, response, started)
         return response
 
-    return serve
+    async def journalled(request: Request) -> Response:
+        try:
+            return await serve(request)
+        except Exception:  # a bug: Starlette answers 500, and the journal shows that answer too
+            mock.journal.record(op, request, None, 500)
+            raise
+
+    return journalled
 
 
 async def prepare(mock: Backend, op: Operation, request: Request, reads: str = "results") -> Call:
@@ -269,7 +276,7 @@ async def read_json(mock: Backend, request: Request) -> Any:
     """The JSON body, refusing wrong content types (4001), unreadable JSON (4001) and huge bodies (4000)."""
     content_type = request.headers.get("content-type", "application/json").lower()
     if "json" not in content_type:
-        raise TopviewError("4001", f"Content-Type must be application/json, not {content_type}")
+        raise TopviewError("4001", f"Content-Type must be application/json, not {content_type[:100]}")
     limit = mock.config.max_body_bytes
     chunks: list[bytes] = []
     size = 0
@@ -283,9 +290,9 @@ async def read_json(mock: Backend, request: Request) -> Any:
     if not raw.strip():
         raise TopviewError("4001", "request body must be a JSON object")
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise bad_type("request body", "valid JSON") from None
+        data = json_text.parse(raw)
+    except json_text.UnreadableJson as error:
+        raise TopviewError("4001", f"request body {error}") from None
     request.state.json_body = data  # the journal shows it as parsed here (validation copies, never changes it)
     if not isinstance(data, dict):
         raise TopviewError("4001", "request body must be a JSON object")

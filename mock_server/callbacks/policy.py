@@ -20,6 +20,7 @@ from urllib.parse import SplitResult, urlsplit
 from .hosts import address_of, is_internal, normalise_host, with_host
 
 MAX_NOTICE_URL_LENGTH = 1024
+MAX_ATTEMPT_TIMEOUT = 3600  # real seconds: network timeouts beyond what sockets can be told are refused
 LOOPBACK_HOSTS = ("localhost", "127.0.0.0/8", "::1")
 ANY_HOST = "*"
 
@@ -65,8 +66,8 @@ class DeliveryPolicy:
             raise ValueError("delays must not be negative")
         if self.backoff < 1:
             raise ValueError("backoff must be at least 1")
-        if self.attempt_timeout <= 0:
-            raise ValueError("attempt_timeout must be positive")
+        if not 0 < self.attempt_timeout <= MAX_ATTEMPT_TIMEOUT:
+            raise ValueError(f"attempt_timeout must be positive and at most {MAX_ATTEMPT_TIMEOUT} seconds")
         if self.journal_limit < 1 or self.response_excerpt < 0:
             raise ValueError("journal_limit must be positive and response_excerpt not negative")
         hosts = tuple(_entry(h) for h in self.allowed_hosts)

@@ -211,7 +211,9 @@ def _to_integer(value: Any) -> Any:
 def _to_number(value: Any) -> Any:
     if isinstance(value, bool):
         return _NOTHING
-    if isinstance(value, (int, float)):
+    if isinstance(value, int):
+        return value  # always finite (math.isfinite would overflow converting 10**400 to a float)
+    if isinstance(value, float):
         return value if math.isfinite(value) else _NOTHING
     if isinstance(value, str) and re.fullmatch(r"\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*", value):
         number = float(value)

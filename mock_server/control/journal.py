@@ -21,6 +21,7 @@ from typing import Any, Final
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ..contract import json_text
 from ..contract.openapi import Operation
 from ..engine.clock import Clock
 
@@ -234,6 +235,6 @@ def _body(request: Request) -> Any:
     if not isinstance(raw, bytes) or not raw:
         return None
     try:
-        return json.loads(raw)
-    except ValueError:
+        return json_text.parse(raw)  # what the journal keeps must render as JSON again (no NaN, no surrogates)
+    except json_text.UnreadableJson:
         return raw[:BODY_EXCERPT].decode("utf-8", "replace")

@@ -44,7 +44,10 @@ async def clock(mock: Controls, request: Request) -> Any:
 async def advance(mock: Controls, request: Request) -> Any:
     """POST /_mock/clock/advance {"seconds"}: move virtual time; due work happens on the way."""
     body = await schema.read_body(request, frozenset({"seconds"}))
-    mock.advance(schema.number(body, "seconds", required=True, minimum=0) or 0.0)
+    try:
+        mock.advance(schema.number(body, "seconds", required=True, minimum=0) or 0.0)
+    except ValueError as error:  # beyond the year 3000
+        raise ControlError(f"seconds: {error}") from None
     return clock_json(mock)
 
 
@@ -199,7 +202,10 @@ async def set_credits(mock: Controls, request: Request) -> Any:
     """PUT /_mock/credits {"uid", "credit"}: the account's balance from now on."""
     body = await schema.read_body(request, frozenset({"uid", "credit"}))
     uid = schema.text(body, "uid", required=True) or ""
-    mock.set_credits(uid, schema.number(body, "credit", required=True, minimum=0) or 0.0)
+    try:
+        mock.set_credits(uid, schema.number(body, "credit", required=True, minimum=0) or 0.0)
+    except ValueError as error:  # more than the ledger holds
+        raise ControlError(f"credit: {error}") from None
     return mock.credits(uid)
 
 
@@ -270,7 +276,8 @@ async def journal(mock: Controls, request: Request) -> Any:
     """GET /_mock/journal?uid=&operationId=&code=&limit=: journalled exchanges, oldest first."""
     q = request.query_params
     limit = q.get("limit")
-    if limit is not None and not (limit.isdigit() and int(limit) > 0):
+    # ASCII digits only ("²" is a digit to isdigit(), not to int()), and no int() of 5,000 digits.
+    if limit is not None and not (limit.isascii() and limit.isdigit() and len(limit) <= 18 and int(limit) > 0):
         raise ControlError("limit must be a positive integer")
     found = mock.journal.entries(
         uid=q.get("uid"),

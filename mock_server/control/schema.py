@@ -7,7 +7,6 @@ with ``{"error": "<field> ..."}`` naming the field, never a Topview envelope.
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 from starlette.requests import Request
 
 from ..callbacks.policy import DeliveryPolicy
+from ..contract import json_text
 from ..engine.tasks import Outcome, Progression
 from .faults import FaultSpec
 
@@ -36,9 +36,9 @@ async def read_body(request: Request, allowed: frozenset[str]) -> dict[str, Any]
     if not raw.strip():
         return {}
     try:
-        data = json.loads(raw)
-    except ValueError:
-        raise ControlError("body must be a JSON object") from None
+        data = json_text.parse(raw)
+    except json_text.UnreadableJson as error:
+        raise ControlError(f"body {error}") from None
     if not isinstance(data, dict):
         raise ControlError("body must be a JSON object")
     return known_fields(data, allowed)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 EPOCH = 1_767_225_600.0  # 2026-01-01T00:00:00Z: virtual time starts here, so seeded runs repeat exactly.
+LATEST = 32_503_680_000.0  # 3000-01-01T00:00:00Z: beyond it, dates (expiry times, ISO strings) cannot be written.
 
 
 @dataclass
@@ -43,6 +44,8 @@ class Clock:
         """Move virtual time forward and let listeners run due work; returns the new time."""
         if seconds < 0:
             raise ValueError("the clock only moves forward")
+        if not self.now() + seconds <= LATEST:  # also refuses NaN
+            raise ValueError("the clock cannot move past the year 3000")
         self._offset += seconds
         self.notify()
         return self.now()

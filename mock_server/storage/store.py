@@ -203,7 +203,8 @@ class ObjectStore:
         expires_at, signature = query.get("Expires", ""), query.get("Signature", "")
         expected = self._cdn_signature(key, expires_at, KEY_PAIR_ID)
         if (
-            not expires_at.isdigit()
+            not _is_decimal(expires_at)
+            or len(expires_at) > 12  # beyond year 33658: no URL this store signed
             or not hmac.compare_digest(expected.encode(), signature.encode())
             or self._clock.now() > int(expires_at)
         ):
@@ -267,8 +268,8 @@ class ObjectStore:
         self._authorise_s3(request, "PUT", key)
         self._refuse_second_upload(key)
         declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            raise self._too_large(int(declared))
+        if _is_decimal(declared) and (len(declared) > 18 or int(declared) > self.max_bytes):
+            raise self._too_large(int(declared) if len(declared) <= 18 else None)
         body = bytearray()
         async for chunk in request.stream():
             body += chunk
@@ -344,15 +345,20 @@ def _parse_s3_time(amz_date: str, expires: str) -> tuple[float, int]:
             "AuthorizationQueryParametersError",
             "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"",
         ) from None
-    if not expires.isdigit() or not expires.isascii():
+    if not _is_decimal(expires):
         raise StorageError(400, "AuthorizationQueryParametersError", "X-Amz-Expires should be a number")
-    if int(expires) > MAX_EXPIRES:
+    if len(expires.lstrip("0")) > len(str(MAX_EXPIRES)) or int(expires) > MAX_EXPIRES:  # no int() of 5,000 digits
         raise StorageError(
             400,
             "AuthorizationQueryParametersError",
             f"X-Amz-Expires must be less than a week (in seconds) that is; {MAX_EXPIRES}",
         )
     return signed_at, int(expires)
+
+
+def _is_decimal(text: str) -> bool:
+    """Only ASCII digits ("²" and "٣" are digits to str.isdigit, not to int())."""
+    return text.isascii() and text.isdigit()
 
 
 def _iso(timestamp: float) -> str:

@@ -1,15 +1,114 @@
-"""The request pipeline's authentication, as real clients send their headers."""
+"""The request pipeline: authentication as clients send it, JSON the fake cannot hold (4001), a crash journalled."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
-from topview_calls import assert_error, headers
+from topview_calls import assert_error, headers, ok
 
 from mock_server import TopviewMock
 
 pytestmark = pytest.mark.anyio
 HEADERS = headers()
+
+SUBMIT = "/v1/scraper/task/submit"
+LINK = '"productLink": "https://shop.example.com/p/1"'
+
+
+async def post_raw(client: httpx.AsyncClient, path: str, raw: bytes) -> dict[str, Any]:
+    """POST ``raw`` bytes as a JSON body; the envelope, after checking HTTP 200."""
+    response = await client.post(path, content=raw, headers={**headers(), "Content-Type": "application/json"})
+    assert response.status_code == 200, response.text
+    envelope: dict[str, Any] = response.json()
+    return envelope
+
+
+@pytest.mark.parametrize(
+    ("raw", "words"),
+    [
+        (b"[" * 100_000, ["nests deeper than 100 levels"]),
+        (b'{"a": ' + b"[" * 150 + b"]" * 150 + b", " + LINK.encode() + b"}", ["nests deeper than 100 levels"]),
+        (b'{"productLink": "\\ud800"}', ["field productLink", "unpaired UTF-16 surrogate", "\\ud800"]),
+        (b'{"\\udc00": 1, ' + LINK.encode() + b"}", ["field name", "unpaired UTF-16 surrogate"]),
+        (b'{"productLink": "\xed\xa0\x80"}', ["not valid UTF-8", "0xed at offset 17"]),
+        (b'{"productLink": "\xff"}', ["not valid UTF-8", "0xff"]),
+        (b"{" + LINK.encode() + b', "x": NaN}', ["field x is NaN", "not a number JSON allows"]),
+        (b"{" + LINK.encode() + b', "x": [-Infinity]}', ["field x[0] is -Infinity"]),
+        (b"{" + LINK.encode() + b', "x": 1e400}', ["field x holds the number 1e400, beyond the range of a double"]),
+        (b"{" + LINK.encode() + b', "x": ' + b"9" * 5000 + b"}", ["field x holds a number of more than 1000 digits"]),
+        (b"{" + LINK.encode() + b",}", ["not valid JSON", "line 1"]),
+    ],
+    ids=[
+        "deep",
+        "deep-inside",
+        "surrogate",
+        "surrogate-key",
+        "cesu8",
+        "0xff",
+        "nan",
+        "infinity",
+        "1e400",
+        "digits",
+        "bad",
+    ],
+)
+async def test_json_the_fake_cannot_hold_is_4001_naming_the_problem(
+    client: httpx.AsyncClient, mock: TopviewMock, raw: bytes, words: list[str]
+) -> None:
+    """Deep nesting, lone surrogates, invalid UTF-8, NaN/Infinity and huge numbers: 4001, nothing stored."""
+    assert_error(await post_raw(client, SUBMIT, raw), "4001", "request body", *words)
+    assert mock.tasks() == []
+    journal = await client.get("/_mock/journal")  # kept as a text excerpt, which renders as JSON again
+    assert journal.status_code == 200
+    [entry] = journal.json()["entries"]
+    assert isinstance(entry["body"], str) and entry["code"] == "4001"
+
+
+async def test_surrogate_pairs_are_text_like_any_other(client: httpx.AsyncClient) -> None:
+    """A properly paired escape ("\\ud83d\\ude00") is one character, stored and shown as such."""
+    created = ok(await post_raw(client, "/boards/create", b'{"name": "fun \\ud83d\\ude00"}'))
+    boards = ok((await client.get("/boards/list", headers=headers())).json())["list"]
+    assert [b["name"] for b in boards if b["boardId"] == created["boardId"]] == ["fun \U0001f600"]
+
+
+async def test_a_refused_surrogate_is_never_stored(client: httpx.AsyncClient) -> None:
+    """A board name with a lone surrogate is refused, so the board list (and the journal) keep answering."""
+    assert_error(await post_raw(client, "/boards/create", b'{"name": "x\\ud800"}'), "4001", "field name")
+    assert ok((await client.get("/boards/list", headers=headers())).json())["total"] == 1  # the default board only
+    assert (await client.get("/_mock/journal")).status_code == 200
+
+
+async def test_a_crash_is_journalled_as_500(
+    client: httpx.AsyncClient, mock: TopviewMock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug inside an operation answers 500 (there is no envelope to fake) and the journal shows that 500."""
+
+    async def broken(*args: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(mock.faults, "before", broken)
+    with pytest.raises(RuntimeError, match="a bug"):  # ASGITransport re-raises what the app did not handle
+        await client.get("/v1/caption/list", headers=headers())
+    [entry] = mock.journal.entries()
+    assert (entry.operation_id, entry.status, entry.code) == ("captionList", 500, None)
+
+
+async def test_absurd_header_values_get_their_documented_codes(client: httpx.AsyncClient, mock: TopviewMock) -> None:
+    """A 10,000-character uid is 401; a 10,000-character Content-Type is 4001 with a message of sane length."""
+    huge_uid = await client.get("/v1/caption/list", headers={**headers(), "Topview-Uid": "u" * 10_000})
+    assert_error(huge_uid.json(), "401", "Topview-Uid")
+    odd_type = {**headers(), "Content-Type": "text/" + "x" * 10_000}
+    envelope = (await client.post(SUBMIT, content=b"{" + LINK.encode() + b"}", headers=odd_type)).json()
+    assert_error(envelope, "4001", "Content-Type must be application/json")
+    assert len(envelope["message"]) < 200
+    latin1 = [(b"Topview-Uid", b"caf\xe9"), (b"Authorization", b"Bearer k\xff")]
+    assert (await client.get("/v1/caption/list", headers=latin1)).json()["code"] == "200"
+    assert len(mock.journal.entries()) == 3
+
+
+# -- authentication ------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER"])

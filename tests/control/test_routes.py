@@ -62,10 +62,51 @@ async def test_bad_advance(client: httpx.AsyncClient, body: Any, error: str) -> 
     assert (await control(client, "POST", "/clock/advance", body, 400))["error"].startswith(error)
 
 
+@pytest.mark.parametrize(
+    ("raw", "error"),
+    [
+        (b'{"seconds": 1e400}', "body field seconds holds the number 1e400, beyond the range of a double"),
+        (b'{"seconds": NaN}', "body field seconds is NaN"),
+        (b'{"seconds": 1e300}', "seconds: the clock cannot move past the year 3000"),
+        (b'{"seconds": ' + b"[" * 200 + b"]" * 200 + b"}", "body nests deeper than 100 levels"),
+    ],
+)
+async def test_absurd_advances_are_refused(client: httpx.AsyncClient, raw: bytes, error: str) -> None:
+    """Numbers JSON cannot carry, or that would move the clock past the dates it can write: 400, clock unmoved."""
+    response = await client.post("/_mock/clock/advance", content=raw)
+    assert (response.status_code, response.json()["error"].startswith(error)) == (400, True), response.text
+    assert (await control(client, "GET", "/clock"))["now"] == EPOCH
+
+
+async def test_control_text_is_never_stored_with_a_lone_surrogate(client: httpx.AsyncClient, mock: TopviewMock) -> None:
+    """A scripted errorMsg holding "\\ud800" is refused (400), so later task queries still answer."""
+    raw = b'{"outcomes": [{"status": "fail", "errorMsg": "\\ud800"}]}'
+    response = await client.post("/_mock/outcomes", content=raw)
+    assert response.status_code == 400 and "unpaired UTF-16 surrogate" in response.json()["error"]
+    assert mock.policies.scripts == {}
+
+
+@pytest.mark.parametrize("limit", ["²", "٣", "9" * 5000, "0", "-1"])
+async def test_odd_journal_limits_are_400(client: httpx.AsyncClient, limit: str) -> None:
+    """A limit of non-ASCII digits (which str.isdigit accepts and int() refuses) or 5,000 digits is a 400."""
+    response = await client.get("/_mock/journal", params={"limit": limit})
+    assert response.status_code == 400 and response.json()["error"].startswith("limit must be a positive integer")
+
+
+async def test_credits_beyond_what_the_ledger_holds_are_400(client: httpx.AsyncClient) -> None:
+    """Credits are exact to 0.001 up to 10^12; more is refused instead of losing precision or crashing."""
+    response = await client.put("/_mock/credits", json={"uid": UID, "credit": 1e300})
+    assert response.status_code == 400 and response.json()["error"].startswith(
+        "credit: a credit amount must be at most"
+    )
+    assert (await control(client, "PUT", "/credits", {"uid": UID, "credit": 10**12}))["balance"] == 10**12
+
+
 async def test_unreadable_control_body(client: httpx.AsyncClient) -> None:
     """A body that is not JSON answers 400 too."""
     response = await client.post("/_mock/clock/advance", content=b"{seconds")
-    assert (response.status_code, response.json()) == (400, {"error": "body must be a JSON object"})
+    assert response.status_code == 400
+    assert response.json()["error"].startswith("body is not valid JSON: Expecting property name")
 
 
 # -- tasks -------------------------------------------------------------------------------------------------

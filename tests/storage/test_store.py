@@ -281,6 +281,30 @@ async def test_missing_or_malformed_auth_parameters(store: ObjectStore, client: 
 
 
 @pytest.mark.anyio
+@pytest.mark.parametrize("expires", ["9" * 5000, "²", "٣٦٠٠"])
+async def test_absurd_expiries_are_s3_errors(store: ObjectStore, client: httpx.AsyncClient, expires: str) -> None:
+    """X-Amz-Expires of 5,000 digits or of non-ASCII digits: S3's 400, checked before the signature, never a 500."""
+    url = with_param(store.presign_put(BASE, "e.png"), "X-Amz-Expires", expires)
+    response = await client.put(url, content=PNG)
+    assert response.status_code == 400
+    error = error_of(response)
+    assert error["Code"] == "AuthorizationQueryParametersError" and "X-Amz-Expires" in error["Message"]
+    assert not store.exists("e.png")
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("length", ["9" * 5000, "²"])
+async def test_an_absurd_content_length_is_not_a_crash(
+    store: ObjectStore, client: httpx.AsyncClient, length: str
+) -> None:
+    """A Content-Length of 5,000 digits is too large; one of non-ASCII digits is no length at all."""
+    request = client.build_request("PUT", store.presign_put(BASE, "l.png"), content=PNG)
+    request.headers["content-length"] = length
+    response = await client.send(request)
+    assert response.status_code == 400 if length.isascii() else response.status_code == 200
+
+
+@pytest.mark.anyio
 async def test_unknown_key_is_no_such_key(store: ObjectStore, client: httpx.AsyncClient) -> None:
     """A correctly signed GET for a key never stored: 404 NoSuchKey (HEAD: same status, no body)."""
     url = store.presign_get(BASE, "results/nothing.mp4")
