@@ -7,11 +7,17 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from built_wheel import InstalledWheel, installed_wheel
+from hypothesis import settings
 from starlette.applications import Starlette
 from topview_calls import BASE_URL, load_contract
 
 from mock_server import MockConfig, Progression, TopviewMock, create_app
 from mock_server.contract.openapi import Contract
+
+# Hypothesis fails an example that takes over 200 ms by default: a real-time margin, which a loaded machine
+# breaks. No test here may depend on one, so no property test has a deadline.
+settings.register_profile("topview-mock", deadline=None)
+settings.load_profile("topview-mock")
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 Each receiver answers with replies scripted per test. It runs inside the test's event loop (``serving``) or
 in a thread with its own loop (``serving_in_thread``); hanging replies are released by an event, never by
-sleeping.
+sleeping, and a callback attempt's timeout can be driven by an event too (``give_up_when``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import json
 import socket
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +42,7 @@ class Receiver:
         self.replies = list(replies) or [ack]
         self.received: list[Received] = []
         self.release = asyncio.Event()  # ends every hanging reply
+        self.hanging = asyncio.Event()  # set once a reply hangs: the receiver has the callback and says nothing
         self.arrivals = 0
         self.wanted = 0
         self.got_wanted = asyncio.Event()  # set once ``wanted`` callbacks arrived
@@ -59,6 +60,7 @@ class Receiver:
 
     async def hang(self, received: Received) -> Response:
         """A reply that waits until the test sets ``release``, then acknowledges."""
+        self.hanging.set()
         await self.release.wait()
         return await ack(received)
 
@@ -113,6 +115,27 @@ def acked_with(**changes: Any) -> Reply:
 async def plain_ok(received: Received) -> Response:
     """HTTP 200 that is no acknowledgement at all."""
     return PlainTextResponse("OK")
+
+
+def give_up_when(event: asyncio.Event) -> Callable[[float], AbstractAsyncContextManager[object]]:
+    """A stand-in for ``asyncio.timeout``: the attempt times out once ``event`` is set, whatever its seconds.
+
+    A real timeout of a fraction of a second races the machine's load; this one fires when the receiver is
+    known to be hanging, so a test of timeouts depends on events, not on how fast anything ran.
+    """
+
+    @asynccontextmanager
+    async def patience(seconds: float) -> AsyncIterator[object]:
+        loop = asyncio.get_running_loop()
+        async with asyncio.timeout(None) as timeout:
+            waiter = asyncio.ensure_future(event.wait())
+            waiter.add_done_callback(lambda _: timeout.reschedule(loop.time()))
+            try:
+                yield timeout
+            finally:
+                waiter.cancel()
+
+    return patience
 
 
 def listening_socket() -> socket.socket:

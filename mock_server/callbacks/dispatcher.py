@@ -28,7 +28,7 @@ from ..engine.clock import Clock
 from .payloads import NOTICE_FIELDS, PendingNotice
 from .policy import DeliveryPolicy, delivery_problem, normalise_notice_url
 from .records import Attempt, NoticeDelivery
-from .sender import NoticeSender
+from .sender import NoticeSender, Patience
 
 # Attempts in flight at once. Thousands started together would share the loop so thinly that every
 # one of them timed out; beyond this many, deliveries wait (still "pending") for a free turn.
@@ -52,6 +52,7 @@ class NoticeDispatcher:
         self._clock = clock
         self._sender = NoticeSender(transport)
         self._timer = timer  # real time, only to measure how long an HTTP attempt took
+        self.patience: Patience = asyncio.timeout  # bounds each attempt; tests drive it by events instead
         self._journal: dict[str, NoticeDelivery] = {}
         # Pending deliveries waiting for their time: (due, order, delivery), soonest first.
         self._waiting: list[tuple[float, int, NoticeDelivery]] = []
@@ -307,7 +308,7 @@ class NoticeDispatcher:
         delivery.next_attempt_at = None
         at = self._clock.now()
         started = self._timer()
-        status, text, error = await self._sender.post(delivery, self.policy.attempt_timeout)
+        status, text, error = await self._sender.post(delivery, self.policy.attempt_timeout, self.patience)
         attempt = Attempt(
             number=len(delivery.attempts) + 1,
             at=at,

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 
 import httpx
 
@@ -15,6 +17,10 @@ from .records import NoticeDelivery, acknowledgement_problem
 
 # Bytes of a reply read at most; a real acknowledgement is about 150 bytes.
 READ_LIMIT = 64 * 1024
+
+# How long an attempt may take: ``asyncio.timeout(seconds)``. Tests put an event-driven stand-in here, so a
+# hanging receiver "times out" exactly when the test says, whatever the machine's load.
+Patience = Callable[[float], AbstractAsyncContextManager[object]]
 
 
 class NoticeSender:
@@ -25,13 +31,17 @@ class NoticeSender:
         self._client: httpx.AsyncClient | None = None
         self._client_loop: asyncio.AbstractEventLoop | None = None
 
-    async def post(self, delivery: NoticeDelivery, timeout: float) -> tuple[int | None, str, str | None]:
+    async def post(
+        self, delivery: NoticeDelivery, timeout: float, patience: Patience = asyncio.timeout
+    ) -> tuple[int | None, str, str | None]:
         """One HTTP exchange: (status, reply text, why it failed or None if acknowledged)."""
         content = json.dumps(dict(delivery.body), ensure_ascii=False, separators=(",", ":")).encode()
-        headers = {"Topview-Uid": delivery.uid, "Content-Type": "application/json"}
+        # The uid came in as a header, which HTTP decodes as Latin-1: sent back byte for byte (httpx would
+        # refuse anything but ASCII in a str header value).
+        headers = {b"Topview-Uid": delivery.uid.encode("latin-1", "replace"), b"Content-Type": b"application/json"}
         try:
             # httpx's timeout bounds each phase; the outer one bounds the whole exchange.
-            async with asyncio.timeout(timeout):
+            async with patience(timeout):
                 request = self._client_for_this_loop().stream(
                     "POST",
                     delivery.url,

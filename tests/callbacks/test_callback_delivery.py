@@ -2,8 +2,8 @@
 
 The fake runs in process (ASGI transport); each receiver is a small Starlette app served by uvicorn on a
 loopback port inside the test's event loop, answering with a reply scripted per test. Retries and testing
-aids run on the fake's clock, which the tests move; the only real waits are the 0.2 s attempt timeout and
-the hanging receivers of the slow-receiver test, which are released by events, not by sleeping.
+aids run on the fake's clock, which the tests move; hanging receivers are released, and attempt timeouts
+fired, by events (``give_up_when``), never by sleeping or by a fraction of a real second.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from receivers import Receiver, Reply, ack, acked_with, closed_port_url, plain_ok, serving, status
+from receivers import Receiver, Reply, ack, acked_with, closed_port_url, give_up_when, plain_ok, serving, status
 from test_whole_api import RECIPES, context
 from topview_calls import BASE_URL, OTHER_UID, UID, headers, ok, op, query, valid_op
 
@@ -355,18 +355,21 @@ async def test_receiver_down_until_retries_are_exhausted(client: httpx.AsyncClie
 
 
 async def test_a_hanging_receiver_times_out(client: httpx.AsyncClient, mock: TopviewMock) -> None:
-    """An attempt that gets no answer within attempt_timeout (real seconds) is a failed attempt."""
+    """An attempt that gets no answer within attempt_timeout is a failed attempt.
+
+    The timeout is driven by the receiver's hang (``give_up_when``), not by a fraction of a real second.
+    """
     receiver = Receiver()
     receiver.replies = [receiver.hang]
-    mock.set_notice_policy(attempt_timeout=0.2, max_attempts=1)
+    mock.set_notice_policy(attempt_timeout=30, max_attempts=1)
+    mock.notices.patience = give_up_when(receiver.hanging)
     async with serving(receiver) as url:
         task_id, _ = await submit_noticed(client, url)
         await finish(mock)
         [delivery] = mock.callbacks(task_id=task_id)
         assert delivery.state == "failed" and len(receiver.received) == 1
         [attempt] = delivery.attempts
-        assert attempt.error == "timed out after 0.2 s" and attempt.http_status is None
-        assert 150 <= attempt.duration_ms < 2000
+        assert attempt.error == "timed out after 30 s" and attempt.http_status is None
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import httpx
@@ -67,3 +68,30 @@ async def test_a_refused_connection_names_the_error() -> None:
 
     sender = NoticeSender(httpx.MockTransport(refuse))
     assert await sender.post(delivery(), 5) == (None, "", "ConnectError: connection refused")
+
+
+async def test_a_latin1_account_header_goes_back_byte_for_byte() -> None:
+    """A uid that arrived as Latin-1 header bytes ("é", 0xff) is sent back as the same bytes, not a crash."""
+    uid = b"caf\xe9\xff".decode("latin-1")  # how Starlette reads a header's bytes
+    seen: list[httpx.Request] = []
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={**ACK, "result": {**ACK["result"], "topviewUid": uid}})
+
+    sender = NoticeSender(httpx.MockTransport(reply))
+    notice = NoticeDelivery(id="d1", uid=uid, url="http://127.0.0.1:9/notice", body=dict(BODY), created_at=0.0)
+    assert (await sender.post(notice, 5))[2] is None
+    await sender.aclose()
+    assert (b"Topview-Uid", b"caf\xe9\xff") in seen[0].headers.raw
+
+
+async def test_the_real_timeout_cuts_off_a_receiver_that_never_answers() -> None:
+    """Without a stand-in, asyncio.timeout bounds the attempt: 2 real seconds against a reply that never comes."""
+
+    async def never(request: httpx.Request) -> httpx.Response:
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    sender = NoticeSender(httpx.MockTransport(never))
+    assert await sender.post(delivery(), 2) == (None, "", "timed out after 2 s")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import anyio
@@ -172,7 +171,20 @@ async def test_rule_seed_overrides_the_fake_seed(mock: TopviewMock, client: http
 
 
 async def test_latency_does_not_delay_a_concurrent_request(app: Starlette, mock: TopviewMock) -> None:
-    """A 0.2 s latency on captionList holds that request only; a concurrent submit finishes first."""
+    """A latency on captionList holds that request only: a concurrent submit is answered while it waits.
+
+    The wait is driven by events, not by the clock: it begins, the other request runs to its answer, then it
+    ends. A latency that blocked the event loop would never see the other request finish.
+    """
+    waiting, fast_done = anyio.Event(), anyio.Event()
+    asked: list[float] = []
+
+    async def wait(seconds: float) -> None:
+        asked.append(seconds)
+        waiting.set()
+        await fast_done.wait()
+
+    mock.faults.sleep = wait
     mock.add_fault(operation="captionList", latency=0.2)
     finished: list[str] = []
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=BASE_URL) as client:
@@ -182,16 +194,15 @@ async def test_latency_does_not_delay_a_concurrent_request(app: Starlette, mock:
             finished.append("slow")
 
         async def fast() -> None:
-            await anyio.sleep(0)  # let the slow request start waiting first
+            await waiting.wait()  # the slow request is inside its latency
             assert (await scrape(client)).json()["code"] == "200"
             finished.append("fast")
+            fast_done.set()
 
-        started = time.perf_counter()
         async with anyio.create_task_group() as group:
             group.start_soon(slow)
             group.start_soon(fast)
-    assert finished == ["fast", "slow"]
-    assert time.perf_counter() - started >= 0.2
+    assert finished == ["fast", "slow"] and asked == [0.2]
 
 
 async def test_latency_then_code(client: httpx.AsyncClient, mock: TopviewMock) -> None:
