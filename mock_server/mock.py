@@ -10,7 +10,6 @@ import asyncio
 import dataclasses
 from collections import deque
 from collections.abc import Iterable, Mapping
-from decimal import Decimal
 from typing import Any
 
 from starlette.applications import Starlette
@@ -165,7 +164,7 @@ class TopviewMock(Backend):
         tenants = [self.state.tenants[uid]] if uid in self.state.tenants else [] if uid else self.state.tenants.values()
         return [describe(t) for tenant in tenants for t in tenant.tasks.values()]
 
-    def set_credits(self, uid: str, credit: float | Decimal) -> None:
+    def set_credits(self, uid: str, credit: float) -> None:
         """Give an account ``credit`` credits to spend from now on (ValueError beyond 10^12 or below 0)."""
         amount = credits(credit)
         if amount < 0:
@@ -223,7 +222,7 @@ class TopviewMock(Backend):
             self.journal.reset()
             self.variants.reset()
             self.scenario = Scenario()
-            self.state.default_credits = self.config.credits
+            self.state.default_credits = credits(self.config.credits)
             self.state.credit_overrides.clear()
             self.policies.reset(self.config.progression, self.config.max_unfinished)
 

@@ -7,10 +7,13 @@ alias is declared in the contract's result schema and recorded with its evidence
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
+from ..engine.credits import credit_number, credits
 
-def fill_aliases(output: dict[str, Any], cost: float) -> None:
+
+def fill_aliases(output: dict[str, Any], cost: Decimal) -> None:
     """Set every alias field ``output`` declares (its schema put the key there) from its source field."""
     if "aiAvatarId" in output:  # video2aiAvatar: a third-party client reads it at the top level
         avatar = output.get("aiAvatar")
@@ -22,7 +25,7 @@ def fill_aliases(output: dict[str, Any], cost: float) -> None:
                 output[name] = replaced[0].get("url")
     images = output.get("images")
     if isinstance(images, list) and images:  # image tasks: a client reads each image's cost
-        share = round(cost / len(images), 3)
+        share = credit_number(credits(cost / len(images)))
         for image in images:
             if isinstance(image, dict) and "costCredit" in image:
                 image["costCredit"] = share

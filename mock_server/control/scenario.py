@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..engine.credits import MAX_CREDITS
 from ..engine.tasks import Outcome, Progression
 from . import schema
 from .faults import FaultSpec
@@ -233,7 +234,7 @@ def _account(value: Any) -> AccountState:
     body = _object(value, "account", _ACCOUNT_FIELDS)
     try:
         return AccountState(
-            credits=schema.number(body, "credits", minimum=0),
+            credits=schema.number(body, "credits", minimum=0, maximum=float(MAX_CREDITS)),
             max_unfinished=schema.integer(body, "maxUnfinished", minimum=0),
         )
     except ControlError as error:

@@ -52,7 +52,9 @@ def known_fields(data: dict[str, Any], allowed: frozenset[str], where: str = "")
     return data
 
 
-def number(body: Body, name: str, *, required: bool = False, minimum: float | None = None) -> float | None:
+def number(
+    body: Body, name: str, *, required: bool = False, minimum: float | None = None, maximum: float | None = None
+) -> float | None:
     """A JSON number field (booleans are not numbers here)."""
     value = body.get(name)
     if value is None:
@@ -63,6 +65,8 @@ def number(body: Body, name: str, *, required: bool = False, minimum: float | No
         raise ControlError(f"{name} must be a number")
     if minimum is not None and value < minimum:
         raise ControlError(f"{name} must be at least {minimum:g}")
+    if maximum is not None and value > maximum:
+        raise ControlError(f"{name} must be at most {maximum:g}")
     return float(value)
 
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
+from .credits import credits
+
 Status = Literal["init", "running", "success", "fail"]
 TERMINAL: frozenset[str] = frozenset({"success", "fail"})
 
@@ -90,6 +92,9 @@ class Task:
     output: dict[str, Any] | None = None  # the generated outputs, fixed once the task succeeds
     deleted: bool = False
     history: list[tuple[float, str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.cost = credits(self.cost)  # a cost given as a float is read as the decimal it prints as
 
     @property
     def finished(self) -> bool:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..contract.groups import M2V_EXPORT, Table, TaskKind
+from ..engine.credits import ZERO
 from ..engine.state import Ledger, Tenant
 
 
@@ -35,7 +36,7 @@ class Budget:
             return 0.0
         try:
             # Estimates read the request body; an empty account stands in for the one the upstream knows.
-            return round(float(kind.cost(body, Tenant("budget-estimate", Ledger(0.0, 0.0)))), 3)
+            return round(float(kind.cost(body, Tenant("budget-estimate", Ledger(ZERO, ZERO)))), 3)
         except (TypeError, ValueError, KeyError, AttributeError):
             return 0.0
 

@@ -48,6 +48,7 @@ def test_a_document_reads_and_writes_back() -> None:
         ({"variants": [{"operationId": "scraperQuery", "kind": "upper", "path": "a..b"}]}, "variants[0].path"),
         ({"variants": [{"kind": "upper"}]}, "variants[0].operationId"),
         ({"account": {"credits": -1}}, "account.credits"),
+        ({"account": {"credits": 1e300}}, "account.credits must be at most 1e+12"),
         ({"account": {"maxUnfinished": "one"}}, "account.maxUnfinished"),
         ({"callbacks": {"deliverTwice": "yes"}}, "callbacks.deliverTwice"),
         ({"outcomes": {"scraperSubmit": ["maybe"]}}, "outcomes.scraperSubmit[0]"),
