@@ -70,12 +70,19 @@ async def tasks(mock: Controls, request: Request) -> Any:
 
 def _newest(items: list[Any], request: Request) -> list[Any]:
     """The last ``limit`` items (all without a limit); a bad limit is refused."""
+    limit = _limit(request)
+    return items if limit is None else items[-limit:]
+
+
+def _limit(request: Request) -> int | None:
+    """The ``limit`` query parameter: a positive integer, or None when absent."""
     limit = request.query_params.get("limit")
     if limit is None:
-        return items
-    if not (limit.isdigit() and int(limit) > 0):
+        return None
+    # ASCII digits only ("²" is a digit to isdigit(), not to int()), and no int() of 5,000 digits.
+    if not (limit.isascii() and limit.isdigit() and len(limit) <= 18 and int(limit) > 0):
         raise ControlError("limit must be a positive integer")
-    return items[-int(limit) :]
+    return int(limit)
 
 
 async def task(mock: Controls, request: Request) -> Any:
@@ -275,15 +282,8 @@ async def remove_fault(mock: Controls, request: Request) -> Any:
 async def journal(mock: Controls, request: Request) -> Any:
     """GET /_mock/journal?uid=&operationId=&code=&limit=: journalled exchanges, oldest first."""
     q = request.query_params
-    limit = q.get("limit")
-    # ASCII digits only ("²" is a digit to isdigit(), not to int()), and no int() of 5,000 digits.
-    if limit is not None and not (limit.isascii() and limit.isdigit() and len(limit) <= 18 and int(limit) > 0):
-        raise ControlError("limit must be a positive integer")
     found = mock.journal.entries(
-        uid=q.get("uid"),
-        operation_id=q.get("operationId"),
-        code=q.get("code"),
-        limit=int(limit) if limit else None,
+        uid=q.get("uid"), operation_id=q.get("operationId"), code=q.get("code"), limit=_limit(request)
     )
     return {"entries": [entry.to_json() for entry in found]}
 

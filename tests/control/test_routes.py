@@ -86,10 +86,11 @@ async def test_control_text_is_never_stored_with_a_lone_surrogate(client: httpx.
     assert mock.policies.scripts == {}
 
 
+@pytest.mark.parametrize("route", ["/journal", "/tasks", "/callbacks"])
 @pytest.mark.parametrize("limit", ["²", "٣", "9" * 5000, "0", "-1"])
-async def test_odd_journal_limits_are_400(client: httpx.AsyncClient, limit: str) -> None:
+async def test_odd_limits_are_400(client: httpx.AsyncClient, route: str, limit: str) -> None:
     """A limit of non-ASCII digits (which str.isdigit accepts and int() refuses) or 5,000 digits is a 400."""
-    response = await client.get("/_mock/journal", params={"limit": limit})
+    response = await client.get("/_mock" + route, params={"limit": limit})
     assert response.status_code == 400 and response.json()["error"].startswith("limit must be a positive integer")
 
 
