@@ -269,9 +269,17 @@ def normalise(schema: Mapping[str, Any], value: Any) -> Any:
     if "allOf" in schema:
         schema = flatten(schema)
     if "anyOf" in schema or "oneOf" in schema:
+        read = []
         for alternative in schema.get("anyOf", schema.get("oneOf")):
             candidate = normalise(alternative, value)
             if validator_for(alternative).is_valid(candidate):
+                return candidate
+            read.append((alternative, candidate))
+        # none holds: the value is read as the alternative of its own JSON type (an object as the object)
+        for alternative, candidate in read:
+            if _has_type(value, _types(flatten(alternative))) or (
+                isinstance(value, dict) and "properties" in alternative
+            ):
                 return candidate
         return value
     if isinstance(value, dict):

@@ -135,8 +135,9 @@ def pick(kind: str, site: Site) -> bool:
 def values(schema: Mapping[str, Any], forced: Path = ()) -> st.SearchStrategy[Any]:
     """Values valid under ``schema`` and never empty; ``forced`` is a path that must be present."""
     schema = flatten(schema)
-    if "anyOf" in schema:
-        return st.one_of([values(alternative) for alternative in schema["anyOf"]])
+    if "anyOf" in schema:  # a null alternative (an optional field's) is no value: absence is drawn elsewhere
+        alternatives = [alternative for alternative in schema["anyOf"] if types_of(alternative) != {"null"}]
+        return st.one_of([values(alternative) for alternative in alternatives])
     if "const" in schema:
         return st.just(schema["const"])
     if "enum" in schema:

@@ -570,3 +570,48 @@ def test_fakes_share_the_compiled_contract_but_never_state() -> None:
     assert first.catalogues is not second.catalogues  # seeded: one per seed
     assert first.catalogues is TopviewMock().catalogues
     assert first.state is not second.state and first.clock is not second.clock
+
+
+# --------------------------------------------------------------------------- lenient forms, declared
+
+
+def optional_body_fields(schema: dict[str, Any], path: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
+    """(path, schema) of every optional property of a body schema, at any depth."""
+    required = set(schema.get("required", ()))
+    for name, sub in (schema.get("properties") or {}).items():
+        if name not in required:
+            yield f"{path}{name}", sub
+        for alternative in [sub, *sub.get("anyOf", ())]:
+            yield from optional_body_fields(alternative, f"{path}{name}.")
+            if isinstance(alternative.get("items"), dict):
+                yield from optional_body_fields(alternative["items"], f"{path}{name}[].")
+
+
+def accepts(schema: dict[str, Any], value: Any) -> bool:
+    """Whether ``value`` is valid under ``schema`` (Draft 2020-12)."""
+    return not errors(schema, value)
+
+
+@pytest.mark.parametrize("op_id", sorted(OPERATIONS))
+def test_the_contract_declares_the_lenient_forms_the_fake_accepts(op_id: str) -> None:
+    """Optional body fields take null, optional query parameters an empty value, booleans TRUE/1/0 too."""
+    _, _, op = OPERATIONS[op_id]
+    body = body_schema(op) or {}
+    not_nullable = [path for path, sub in optional_body_fields(body) if not accepts(sub, None)]
+    assert not not_nullable, f"{op_id}: optional fields that do not admit null: {not_nullable}"
+    for name, param in query_params(op).items():
+        if not param.get("required"):
+            assert param.get("allowEmptyValue") is True, (op_id, name)
+    for node in walk([body, *(p["schema"] for p in query_params(op).values())]):
+        if node.get("type") == "boolean" or "boolean" in (node.get("type") or []):
+            continue  # an alternative of LooseBoolean (checked below through its parent)
+        if any(alt.get("type") == "boolean" for alt in node.get("anyOf", ())):
+            assert all(accepts(node, v) for v in (True, "TRUE", "True", "false", "1", "0")), (op_id, node)
+            assert not accepts(node, "yes"), (op_id, node)
+
+
+def test_the_authorization_pattern_reads_the_scheme_in_any_case() -> None:
+    """``bearer <key>`` matches the declared header pattern, as the fake accepts it."""
+    pattern = re.compile(resolve({"$ref": "#/components/parameters/Authorization"})["schema"]["pattern"])
+    assert all(pattern.search(f"{scheme} sk-1") for scheme in ("Bearer", "bearer", "BEARER"))
+    assert not pattern.search("Basic sk-1") and not pattern.search("Bearer")
