@@ -26,3 +26,12 @@ def test_the_benchmark_runs_and_prints_its_table() -> None:
         "serve:",
     ):
         assert figure in out
+
+
+def test_the_client_kit_benchmark_runs() -> None:
+    """Its smallest run measures each figure once: subprocess and in-process rates, and one shrink."""
+    kit_bench = BENCH.with_name("kit_bench.py")
+    done = subprocess.run([sys.executable, str(kit_bench), "--smoke"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    for figure in ("subprocess requests client", "in-process httpx client", "shrink a single-fault failure"):
+        assert figure in done.stdout
