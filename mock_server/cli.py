@@ -26,8 +26,8 @@ from .contract.resources import YAML_LOADER
 from .engine.tasks import Progression
 from .mock import TopviewMock, create_app
 from .recording import commands as recording
-from .testing.fake import ErrorTrap
 from .testing.server import LOOPS, PARSERS, LiveServer, bind, loop_factory, loop_name, parser_name, serve, url_of
+from .testing.trap import ErrorTrap
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 _NOTICES = DeliveryPolicy()  # the callback defaults, shared with in-process fakes

@@ -19,7 +19,6 @@ from mutagen.mp4 import MP4, MP4StreamInfoError
 # mutagen's own MPEG-4 box reader, which mutagen.mp4 uses but does not re-export.
 from mutagen.mp4._atom import Atom, AtomError, Atoms
 from mutagen.wave import WAVE
-from PIL import Image
 
 
 class MediaKind(StrEnum):
@@ -181,6 +180,8 @@ def _image(fmt: str, width: int, height: int) -> bytes:
     """A flat-coloured image of the given size."""
     if width < 1 or height < 1:
         raise ValueError("image width and height must be positive")
+    from PIL import Image  # Pillow takes a while to import: only when an image is made or read
+
     buffer = io.BytesIO()
     Image.new("RGB", (width, height), _SAMPLE_COLOUR).save(buffer, format=fmt.upper())
     return buffer.getvalue()
@@ -200,6 +201,8 @@ def _silent_wav(seconds: float) -> bytes:
 
 def _probe_image(data: bytes) -> MediaInfo | None:
     """Pillow reads the header only; pixel data is never decoded."""
+    from PIL import Image
+
     try:
         with Image.open(io.BytesIO(data), formats=_PILLOW_FORMATS) as image:
             fmt, (width, height) = image.format, image.size

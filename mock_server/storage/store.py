@@ -8,6 +8,7 @@ import hmac
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from email.utils import formatdate
+from functools import lru_cache
 from pathlib import Path
 from typing import Final
 from urllib.parse import quote, urlencode
@@ -134,11 +135,11 @@ class ObjectStore:
 
     def _presign_s3(self, method: str, base_url: str, key: str, expires_in: int) -> str:
         """Build the query string an AWS SDK's presigner would, signed with our secret."""
-        signed_at = datetime.fromtimestamp(int(self._clock.now()), tz=UTC)
+        credential, amz_date = _signing_time(int(self._clock.now()))
         query = {
             "X-Amz-Algorithm": ALGORITHM,
-            "X-Amz-Credential": f"{ACCESS_KEY_ID}/{signed_at:%Y%m%d}/us-east-1/s3/aws4_request",
-            "X-Amz-Date": signed_at.strftime(_AMZ_DATE),
+            "X-Amz-Credential": credential,
+            "X-Amz-Date": amz_date,
             "X-Amz-Expires": str(_check_expires(expires_in)),
             "X-Amz-SignedHeaders": "host",
         }
@@ -326,6 +327,13 @@ class ObjectStore:
 def _object_url(base_url: str, prefix: str, key: str) -> str:
     """``{base_url}{prefix}{key}`` with the key percent-encoded as S3 encodes it."""
     return f"{base_url.rstrip('/')}{prefix}{quote(check_key(key), safe='/')}"
+
+
+@lru_cache(maxsize=8)
+def _signing_time(second: int) -> tuple[str, str]:
+    """X-Amz-Credential and X-Amz-Date of a signature made at ``second`` (every URL signed in it shares them)."""
+    signed_at = datetime.fromtimestamp(second, tz=UTC)
+    return f"{ACCESS_KEY_ID}/{signed_at:%Y%m%d}/us-east-1/s3/aws4_request", signed_at.strftime(_AMZ_DATE)
 
 
 def _check_expires(expires_in: int) -> int:
