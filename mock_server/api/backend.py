@@ -190,7 +190,9 @@ class Backend:
         tenant = self.state.tenants.get(task.uid)
         if tenant is not None and tenant.unmade.pop(task.task_id, None) is not None:
             schema = self.contract[self.table.by_name[task.kind].query].result_schema
-            task.output = generate(task, tenant, schema, seed=self.config.seed, faker=self.faker)
+            task.output = generate(
+                task, tenant, schema, seed=self.config.seed, faker=self.faker, voices=self.catalogues.voices_by_id
+            )
         return task
 
     def make_all(self, tenant: Tenant) -> None:

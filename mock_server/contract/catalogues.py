@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from ..storage.links import Media
+from .vocabulary import ACCENTS, AGES, ETHNICITY_NAMES, GENDERS, LANGUAGES, STYLES
 
 # m2v accepts language "th" only with these voices (reference part A, m2v submit).
 THAI_VOICE_IDS = (
@@ -21,20 +23,6 @@ THAI_VOICE_IDS = (
 )
 DOCUMENTED_VOICE_IDS = (*THAI_VOICE_IDS, "LaaHTrXZCVOQmB1wZUhnwmbPTAWDFtW6")
 DOCUMENTED_AVATAR_IDS = ("3327",)
-ETHNICITY_NAMES = (
-    "Asian",
-    "Black",
-    "Caucasian",
-    "Hispanic",
-    "Middle Eastern",
-    "South Asian",
-    "Southeast Asian",
-    "Mixed",
-)
-LANGUAGES = ("en", "es", "fr", "de", "ja", "ko", "pt", "zh-CN", "ar", "hi", "id", "it", "ru", "tr", "vi")
-AGES = ("Young", "Middle Aged", "Old")
-ACCENTS = ("American", "British", "Australian", "Indian", "Irish", "Neutral")
-STYLES = ("Narration", "Conversational", "News", "Advertisement", "Calm", "Energetic")
 CATEGORY_NAMES = (
     "👗 Fashion",
     "💄 Beauty",
@@ -75,7 +63,7 @@ class Catalogues:
         voices = []
         for i in range(120):
             voice_id = DOCUMENTED_VOICE_IDS[i] if i < len(DOCUMENTED_VOICE_IDS) else hexid()
-            gender = rng.choice(("male", "female"))
+            gender = rng.choice(GENDERS)
             voices.append(
                 {
                     "voiceId": voice_id,
@@ -105,7 +93,7 @@ class Catalogues:
         avatars = []
         for i in range(80):
             avatar_id = DOCUMENTED_AVATAR_IDS[i] if i < len(DOCUMENTED_AVATAR_IDS) else hexid()
-            gender = rng.choice(("male", "female"))
+            gender = rng.choice(GENDERS)
             chosen = rng.sample(video_eth, k=1)
             avatars.append(
                 {
@@ -140,7 +128,7 @@ class Catalogues:
                     "avatarId": avatar_id,
                     "avatarImagePath": Media(f"catalog/product_avatars/{avatar_id}.png", "image", "png"),
                     "voiceoverId": rng.choice(voices)["voiceId"],
-                    "gender": rng.choice(("male", "female")),
+                    "gender": rng.choice(GENDERS),
                     "avatarCategoryList": chosen_cats,
                     "objectMaskImageInfo": '{"x":312,"y":604,"width":420,"height":380}',
                     "avatarEthnicityList": [
@@ -180,7 +168,7 @@ class Catalogues:
             {
                 "avatarId": (pid := hexid()),
                 "avatarName": faker.first_name(),
-                "gender": rng.choice(("male", "female")),
+                "gender": rng.choice(GENDERS),
                 "coverUrl": Media(f"catalog/photo_avatars/{pid}.jpg", "image", "jpg"),
                 "avatarImageUrl": Media(f"catalog/photo_avatars/{pid}.png", "image", "png"),
                 "categoryIds": [c["categoryId"] for c in rng.sample(photo_categories, k=1)],
@@ -189,6 +177,11 @@ class Catalogues:
             }
             for _ in range(50)
         ]
+
+    @cached_property
+    def voices_by_id(self) -> dict[str, dict[str, Any]]:
+        """The public voices by voiceId."""
+        return {voice["voiceId"]: voice for voice in self.items["voices"]}
 
     def find(self, name: str, key: str, value: str) -> dict[str, Any] | None:
         """The item of catalogue ``name`` whose ``key`` is ``value``."""

@@ -16,6 +16,7 @@ from ..engine.tasks import Task
 from ..storage.links import Media
 from ..storage.media import sample
 from .aliases import fill_aliases
+from .result_media import fit_lengths
 from .results import Filler, skeleton
 
 if TYPE_CHECKING:
@@ -24,7 +25,15 @@ if TYPE_CHECKING:
 Patch = Callable[[Task, Tenant, dict[str, Any], Filler], None]
 
 
-def generate(task: Task, tenant: Tenant, schema: Mapping[str, Any], *, seed: int, faker: Faker) -> dict[str, Any]:
+def generate(
+    task: Task,
+    tenant: Tenant,
+    schema: Mapping[str, Any],
+    *,
+    seed: int,
+    faker: Faker,
+    voices: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, Any]:
     """Fill the task's query result ``schema`` and apply its kind's patch.
 
     A pure function of the seed, the task and what it was given (its uploads, its source task), so it
@@ -46,11 +55,12 @@ def generate(task: Task, tenant: Tenant, schema: Mapping[str, Any], *, seed: int
         )
         return file_id
 
-    filler = Filler(task, register, seed, faker)
+    filler = Filler(task, register, seed, faker, voices)
     output: dict[str, Any] = filler.fill(schema)
     patch = PATCHES.get(task.kind)
     if patch is not None:
         patch(task, tenant, output, filler)
+    output = fit_lengths(output)  # videos and audio last what their result reports
     fill_aliases(output, task.cost)
     return output
 
@@ -184,11 +194,19 @@ def _voice_clone(task: Task, tenant: Tenant, output: dict[str, Any], filler: Fil
 
 
 def _text2voice(task: Task, tenant: Tenant, output: dict[str, Any], filler: Filler) -> None:
-    """The spoken audio is in the requested voice."""
+    """The spoken audio is in the requested voice, and says so: its name, gender, age, accent, language."""
     voice = output.get("voice") or {}
     seconds = max(1, round(len(str(task.params.get("voiceText", ""))) / 15))
+    voice_id = str(task.params.get("voiceId"))
+    known = tenant.voices.get(voice_id) or filler.voices.get(voice_id) or {}
+    described = {
+        name: known.get("bestSupportLanguage" if name == "language" else name, voice[name])
+        for name in ("voiceName", "gender", "age", "accent", "language")
+        if name in voice
+    }
     output["voice"] = {
         **voice,
+        **described,
         "voiceId": task.params.get("voiceId"),
         "durations": seconds,
         "demoAudioUrl": Media(f"results/{task.task_id}/speech.mp3", "audio", "mp3"),
@@ -200,6 +218,7 @@ def _custom_avatar(task: Task, tenant: Tenant, output: dict[str, Any], filler: F
     avatar = dict(output.get("aiAvatar") or {})
     avatar_id = filler.new_id()
     avatar.update(
+        voiceoverIdDefault=None,  # a custom avatar has no default voice until one is chosen
         aiavatarId=avatar_id,
         aiavatarName=f"My avatar {avatar_id[:6]}",  # not a count of the account's avatars: results are pure
         coverUrl=Media(f"avatars/{avatar_id}.jpg", "image", "jpg"),
@@ -219,8 +238,10 @@ def _custom_avatar(task: Task, tenant: Tenant, output: dict[str, Any], filler: F
 
 
 def _photo_avatar(task: Task, tenant: Tenant, output: dict[str, Any], filler: Filler) -> None:
-    """saveCustomAiAvatar keeps the portrait as a custom photo avatar of the account."""
-    if task.params.get("saveCustomAiAvatar") in (True, "true"):
+    """saveCustomAiAvatar keeps the portrait as a custom photo avatar of the account; without it, no aiAvatar."""
+    if task.params.get("saveCustomAiAvatar") is not True:
+        output["aiAvatar"] = None  # an object the task did not ask for is absent
+    else:
         _custom_avatar(task, tenant, output, filler)
         avatar = output["aiAvatar"]
         tenant.photo_avatars[avatar["aiavatarId"]] = {
@@ -270,9 +291,10 @@ def _generate(task: Task, tenant: Tenant, output: dict[str, Any], filler: Filler
 
 
 def _segment(task: Task, tenant: Tenant, output: dict[str, Any], filler: Filler) -> None:
-    """Masks come back inline as base64 PNGs."""
-    mask = base64.b64encode(sample("png", width=64, height=64)).decode()
-    output["mask"], output["protectMask"] = mask, mask
+    """Masks come back inline as base64 PNGs: black-and-white silhouettes, one per region."""
+    for name in ("mask", "protectMask"):
+        png = sample("png", width=64, height=64, look="mask", seed=f"{task.task_id}:{name}")
+        output[name] = base64.b64encode(png).decode()
 
 
 def _video_process(task: Task, tenant: Tenant, output: dict[str, Any], filler: Filler) -> None:

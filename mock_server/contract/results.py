@@ -15,20 +15,11 @@ from typing import TYPE_CHECKING, Any
 from ..engine.credits import credit_number
 from ..engine.tasks import Task
 from ..storage.links import Media
+from .result_media import aspect_size, look_of
+from .vocabulary import file_name, word
 
 if TYPE_CHECKING:
     from faker import Faker  # imported by whoever makes one: it takes a while
-
-ASPECT_SIZES = {
-    "9:16": (1080, 1920),
-    "16:9": (1920, 1080),
-    "1:1": (1080, 1080),
-    "3:4": (1080, 1440),
-    "4:3": (1440, 1080),
-    "21:9": (2520, 1080),
-    "2:3": (1024, 1536),
-    "3:2": (1536, 1024),
-}
 
 IMAGE_RESOLUTIONS = {"512p": 512, "1K": 1024, "2K": 2048, "4K": 4096}
 
@@ -78,9 +69,17 @@ class Filler:
     result can be made whenever it is first needed and made again identically.
     """
 
-    def __init__(self, task: Task, register_file: Callable[[str, str], str], seed: int, faker: Faker) -> None:
+    def __init__(
+        self,
+        task: Task,
+        register_file: Callable[[str, str], str],
+        seed: int,
+        faker: Faker,
+        voices: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None:
         self.task = task
         self.register_file = register_file
+        self.voices = voices or {}  # the public voices by voiceId, for results spoken in one
         self.rng = random.Random(f"{seed}:{task.task_id}")
         self._ids = random.Random(f"{seed}:{task.task_id}:ids")
         self.faker = faker
@@ -95,7 +94,7 @@ class Filler:
 
     def _size(self) -> tuple[int, int]:
         params = self.task.params
-        width, height = ASPECT_SIZES.get(str(params.get("aspectRatio")), (1080, 1920))
+        width, height = aspect_size(params.get("aspectRatio"))
         resolution = params.get("resolution")
         if isinstance(resolution, int) and resolution > 0:  # video: the short side, in pixels
             scale = resolution / min(width, height)
@@ -103,7 +102,7 @@ class Filler:
             scale = IMAGE_RESOLUTIONS[resolution] / max(width, height)
         else:
             return width, height
-        return round(width * scale), round(height * scale)
+        return 2 * round(width * scale / 2), 2 * round(height * scale / 2)  # even: videos need even sides
 
     def count(self, name: str) -> int:
         """How many items an output array holds: the requested count for outputs, else one."""
@@ -159,11 +158,20 @@ class Filler:
             self.media_count += 1
             key = f"results/{task.task_id}/{self.media_count}.{media[1]}"
             if media[0] == "image":
-                return Media(key, *media, width=self.width, height=self.height)
-            return Media(key, *media)
+                return Media(key, *media, width=self.width, height=self.height, look=look_of(name))
+            if media[0] == "video":
+                return Media(key, *media, width=self.width, height=self.height, seconds=self.seconds)
+            return Media(key, *media, seconds=self.seconds)
         if lowered.endswith("fileid") and kind == "string":
             fmt = "mp4" if "video" in lowered else "mp3" if "audio" in lowered else "png"
             return self.register_file("video" if fmt == "mp4" else "audio" if fmt == "mp3" else "image", fmt)
+        chosen = word(name, parent, self.rng) if kind == "string" else None
+        if chosen is not None and ("enum" not in schema or chosen in schema["enum"]):
+            return chosen  # a field with a fixed vocabulary takes a word from it (contract/vocabulary)
+        if "filename" in lowered and kind == "string":
+            return file_name(name, parent, index)
+        if isinstance(task.params.get(name), str) and kind == "string" and not media:
+            return task.params[name]  # what the request said (styles, model, text, productLink)
         if "enum" in schema:
             values = [v for v in schema["enum"] if v is not None]
             return values[0] if name in ("mediaType", "mode") else self.rng.choice(values)
@@ -173,12 +181,16 @@ class Filler:
             return lowered in ("faceexistence", "isowner")
         return self.text(lowered)
 
+    @property
+    def seconds(self) -> int:
+        """How long the task's video or audio lasts: the requested duration, else 5 s."""
+        duration = self.task.params.get("duration")
+        seconds = int(duration or 5) if not isinstance(duration, str) else 5
+        return seconds if seconds > 0 else 5
+
     def number(self, schema: Mapping[str, Any], kind: str, lowered: str) -> int | float:
         """Sizes, durations and counts that agree with the request."""
-        params = self.task.params
-        seconds = int(params.get("duration") or 5) if not isinstance(params.get("duration"), str) else 5
-        if seconds <= 0:
-            seconds = 5
+        seconds = self.seconds
         if lowered in ("width", "outputwidth", "bgremovedimagewidth"):
             return self.width
         if lowered in ("height", "outputheight", "bgremovedimageheight"):
@@ -198,14 +210,16 @@ class Filler:
 
     def text(self, lowered: str) -> str:
         """Realistic text for a free string field."""
+        if lowered.startswith("voiceoverid") and self.voices:  # a default voice is a voice that exists
+            return str(self.rng.choice(sorted(self.voices)))
         if lowered.endswith("id") or lowered.endswith("uuid"):
             return f"{self.rng.getrandbits(128):032x}"
+        if lowered in ("aiavatarname", "avatarname", "voicename"):
+            return self.faker.first_name()  # avatars and voices are named like people
         if "name" in lowered:
             return self.faker.catch_phrase()
         if "desc" in lowered or "text" in lowered or "prompt" in lowered or "styles" in lowered:
             return self.faker.sentence(nb_words=12)
-        if lowered in ("format",):
-            return "png"
         if lowered in ("gmtcreate", "gmtmodify", "completedat", "date"):
             return "2026-01-01T00:00:00Z"
         return self.faker.word()

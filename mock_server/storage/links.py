@@ -24,8 +24,10 @@ class Media:
     key: str
     kind: str  # video | image | audio
     format: str  # mp4 | jpg | png | mp3 | wav
-    width: int | None = None  # images are served at the size their result reports
+    width: int | None = None  # images and videos are served at the size their result reports
     height: int | None = None
+    seconds: float | None = None  # videos and audio last as long as their result reports
+    look: str = "photo"  # images: photo, cutout (transparent background) or mask (pictures.LOOKS)
 
 
 class ResultLinks:
@@ -61,7 +63,10 @@ class ResultLinks:
         media = self._media.get(key)
         if media is None:
             return None
-        return self.store.ensure_sample(key, media.format, width=media.width, height=media.height)
+        look = media.look if media.kind == "image" else None
+        return self.store.ensure_sample(
+            key, media.format, width=media.width, height=media.height, seconds=media.seconds, look=look
+        )
 
     def reset(self) -> None:
         """Forget every URL and media marker handed out."""

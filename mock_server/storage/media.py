@@ -20,6 +20,9 @@ from mutagen.mp4 import MP4, MP4StreamInfoError
 from mutagen.mp4._atom import Atom, AtomError, Atoms
 from mutagen.wave import WAVE
 
+from .pictures import picture
+from .videos import video
+
 
 class MediaKind(StrEnum):
     """What a media file is, as Topview's upload formats group them."""
@@ -122,19 +125,25 @@ def sample(
     width: int | None = None,
     height: int | None = None,
     seconds: float | None = None,
+    look: str | None = None,
+    seed: str = "",
 ) -> bytes:
-    """A small valid file of a kind or format.
+    """A valid file of a kind or format.
 
-    Images honour ``width``/``height`` (64x64 by default) and WAV or MP3 honour ``seconds``
-    (1 s by default; MP3 in whole clips of about 1.07 s). MP4, MOV, M4A and AVI are the shipped
-    1-second 64x64 samples whatever is asked, because making video needs an encoder the fake
-    does not depend on.
+    Images honour ``width``/``height`` (64x64 by default): flat-coloured, or with a ``look`` (photo,
+    cutout, mask) a seeded picture that looks and weighs like a photo (``pictures``). WAV or MP3 honour
+    ``seconds`` (1 s by default; MP3 in whole clips of about 1.07 s). MP4 asked with a size or a length
+    is made to measure (``videos``, seeded); otherwise MP4, MOV, M4A and AVI are the shipped 1-second
+    64x64 samples.
     """
     fmt = _format_for(kind_or_format)
     if fmt in ("png", "jpeg", "webp", "bmp"):
-        return _image(fmt, 64 if width is None else width, 64 if height is None else height)
+        width, height = 64 if width is None else width, 64 if height is None else height
+        return _image(fmt, width, height) if look is None else picture(fmt, width, height, look=look, seed=seed)
     if fmt in ("wav", "mp3"):
         return silence(1.0 if seconds is None else seconds, format=fmt)
+    if fmt == "mp4" and (width, height, seconds) != (None, None, None):
+        return video(width or 64, height or 64, 1.0 if seconds is None else seconds, seed=seed)
     if fmt in _SHIPPED:
         return shipped_sample(fmt)
     raise ValueError(f"no sample for {kind_or_format!r}")

@@ -94,12 +94,13 @@ class ObjectStore:
         width: int | None = None,
         height: int | None = None,
         seconds: float | None = None,
+        look: str | None = None,
     ) -> StoredObject:
-        """The object under ``key``, first storing a valid sample file of ``fmt`` if absent."""
+        """The object under ``key``, first storing a valid sample file of ``fmt`` if absent (seeded by the key)."""
         existing = self.get_object(key)
         if existing is not None:
             return existing
-        data = sample(fmt, width=width, height=height, seconds=seconds)
+        data = sample(fmt, width=width, height=height, seconds=seconds, look=look, seed=key)
         return self.put_object(key, data, mime_type(fmt))
 
     def get_object(self, key: str) -> StoredObject | None:
