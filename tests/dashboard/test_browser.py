@@ -155,3 +155,21 @@ def test_a_task_reaches_success_and_a_failed_one_shows_its_callback_attempts(
     wait.until(lambda driver: "shop.example.com/p/1" in text_of(driver, 'tr.exchange[data-seq="1"]'))
     # The page only used the control API: the journal holds the two submits of this test and nothing else.
     assert [entry.operation_id for entry in server.journal.entries()] == ["scraperSubmit", "scraperSubmit"]
+
+
+def test_faults_are_cleared_and_an_account_reset_from_the_page(browser: WebDriver, server: LiveServer) -> None:
+    wait = WebDriverWait(browser, WAIT_SECONDS, poll_frequency=0.1)
+    server.add_fault(operation="scraperQuery", code="5003", times=2)
+    task_id = submit(server)
+    browser.get(server.url + "/_mock/ui")
+    wait.until(shown("li.fault"))
+    assert "scraperQuery" in text_of(browser, "li.fault") and 'code="5003"' in text_of(browser, "li.fault")
+    wait.until(clicked("#clear-faults"))
+    wait.until(lambda driver: not driver.find_elements(By.CSS_SELECTOR, "li.fault"))
+    assert server.faults.rules() == []
+
+    wait.until(shown(f'tr.task[data-task-id="{task_id}"]'))
+    assert text_of(browser, "dd.credit-balance") == "1000"
+    wait.until(clicked("#reset-account"))
+    wait.until(lambda driver: not driver.find_elements(By.CSS_SELECTOR, "tr.task"))
+    assert server.tasks() == [] and server.accounts() == []
