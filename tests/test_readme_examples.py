@@ -100,30 +100,54 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-@contextmanager
-def serving(command: str, cwd: Path, env: dict[str, str]) -> Iterator[str]:
-    """Run a README serve command on a free port; its URL once it says it listens. Stopped with SIGTERM."""
-    port = free_port()
-    command = re.sub(r"--port \d+", f"--port {port}", command) if "--port" in command else f"{command} --port {port}"
-    process = subprocess.Popen(
-        ["sh", "-c", f"exec {command}"], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    assert process.stdout is not None
-    output = []
-    try:
+class Served:
+    """A README serve command started on a free port from the project directory, stopped with SIGTERM."""
+
+    def __init__(self, command: str, cwd: Path, env: dict[str, str]) -> None:
+        self.port = free_port()
+        if "--port" in command:
+            command = re.sub(r"--port \d+", f"--port {self.port}", command)
+        else:
+            command = f"{command} --port {self.port}"
+        self.command = command
+        self.output: list[str] = []
+        self.process = subprocess.Popen(
+            ["sh", "-c", f"exec {command}"],
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+    def ready(self) -> str:
+        """Its URL, once it says it listens."""
+        assert self.process.stdout is not None
         deadline = time.monotonic() + START_SECONDS
         while time.monotonic() < deadline:
-            line = process.stdout.readline()
-            output.append(line)
+            line = self.process.stdout.readline()
+            self.output.append(line)
             if "listening on" in line or not line:
                 break
-        assert "listening on" in output[-1], f"{command!r} did not start:\n{''.join(output)}"
-        yield f"http://127.0.0.1:{port}"
+        assert "listening on" in self.output[-1], f"{self.command!r} did not start:\n{''.join(self.output)}"
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        """Stop it the way Ctrl-C or a service manager would; it must exit cleanly."""
+        self.process.send_signal(signal.SIGTERM)
+        rest, _ = self.process.communicate(timeout=START_SECONDS)
+        assert self.process.returncode == 0, f"{self.command!r} exited {self.process.returncode}:\n{rest}"
+        assert "stopped" in rest
+
+
+@contextmanager
+def serving(command: str, cwd: Path, env: dict[str, str]) -> Iterator[str]:
+    """Run a README serve command on a free port; its URL once it listens."""
+    served = Served(command, cwd, env)
+    try:
+        yield served.ready()
     finally:
-        process.send_signal(signal.SIGTERM)
-        rest, _ = process.communicate(timeout=START_SECONDS)
-    assert process.returncode == 0, f"{command!r} exited {process.returncode}:\n{''.join(output)}{rest}"
-    assert "stopped" in rest
+        served.stop()
 
 
 def serve_line(command: str) -> str | None:
@@ -139,10 +163,14 @@ def test_serve_commands_start_and_stop_cleanly(project: Path, wheel_install: Ins
     lines = [line for block in to_run("sh") for line in commands(block)]
     serves = [serve for serve in map(serve_line, lines) if serve]
     assert len(serves) >= 3
-    for serve in serves:
-        with serving(serve, project, env) as url:
-            index = httpx.get(url + "/_mock/", timeout=10)
-            assert index.status_code == 200 and index.json()["routes"], serve
+    started = [Served(serve, project, env) for serve in serves]  # all at once: each takes a while to import
+    try:
+        for served in started:
+            index = httpx.get(served.ready() + "/_mock/", timeout=10)
+            assert index.status_code == 200 and index.json()["routes"], served.command
+    finally:
+        for served in started:
+            served.stop()
     helps = [line for line in lines if "--help" in line]
     for line in helps:
         done = subprocess.run(["sh", "-c", line], cwd=project, env=env, capture_output=True, text=True, timeout=60)
@@ -194,7 +222,12 @@ def test_python_examples_pass_in_a_fresh_project(
         assert done.returncode == 0, f"{block.name}:\n{done.stderr}"
     for block in tests:
         pytester.makepyfile(**{f"test_readme_line_{block.line}": block.text})
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--strict-markers", timeout=300)
+    # schemathesis and hypothesis are this checkout's test tools, not topview-mock's dependencies: a fresh
+    # downstream project has neither plugin (and loading them is most of this run's start-up).
+    no_foreign_plugins = ("-p", "no:schemathesis", "-p", "no:hypothesispytest")
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", *no_foreign_plugins, "--strict-markers", timeout=300
+    )
     outcomes = result.parseoutcomes()
     expected = sum(block.text.count("\ndef test_") + block.text.count("\nasync def test_") for block in tests)
     assert outcomes.get("passed") == expected and not outcomes.get("failed"), result.stdout.str()

@@ -93,7 +93,8 @@ class Contract:
     @cached_property
     def yaml_text(self) -> str:
         """The document as YAML, as the control API serves it (rendered once: the dump takes a while)."""
-        return yaml.safe_dump(dict(self.document), sort_keys=False, allow_unicode=True)
+        dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's, where PyYAML was built with it
+        return yaml.dump(dict(self.document), Dumper=dumper, sort_keys=False, allow_unicode=True)
 
     @cached_property
     def json_text(self) -> str:

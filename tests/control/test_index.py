@@ -10,7 +10,7 @@ import yaml
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from mock_server.contract.resources import data_dir
+from mock_server.contract.resources import YAML_LOADER, data_dir
 from mock_server.control.index import canonical
 
 pytestmark = pytest.mark.anyio
@@ -68,10 +68,10 @@ async def test_an_unknown_control_route_answers_plain_json_pointing_at_the_index
 
 
 async def test_the_contract_is_served_as_yaml_and_json(client: httpx.AsyncClient) -> None:
-    source = yaml.safe_load((data_dir("contracts") / "topview.openapi.yaml").read_text(encoding="utf-8"))
+    source = yaml.load((data_dir("contracts") / "topview.openapi.yaml").read_text(encoding="utf-8"), YAML_LOADER)
     as_yaml = await client.get("/_mock/openapi.yaml")
     as_json = await client.get("/_mock/openapi.json")
     assert as_yaml.headers["content-type"].startswith("application/yaml")
     assert as_json.headers["content-type"].startswith("application/json")
-    assert yaml.safe_load(as_yaml.text) == source
+    assert yaml.load(as_yaml.text, YAML_LOADER) == source
     assert json.loads(as_json.text) == source
