@@ -47,6 +47,7 @@ DEFAULTS: dict[str, Any] = {
     "loop": "auto",  # uvloop where installed
     "http": "auto",  # httptools where installed
     "scenario": None,  # a scenario document (JSON or YAML) applied at start
+    "data_dir": None,  # keep the state here across restarts (persistence); in memory without it
     "accounts": None,  # uid -> API key; only in a config file
     # Callback delivery (noticeUrl): hosts allowed besides loopback, and the retry schedule.
     "notice_hosts": [],
@@ -89,6 +90,12 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--config", type=Path, help="a YAML or JSON file holding any of these options")
     serve.add_argument(
         "--scenario", type=Path, metavar="FILE", help="serve one scenario (JSON or YAML), e.g. a saved failure"
+    )
+    serve.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="keep accounts, tasks, files, boards, credits, callbacks and ids in DIR across restarts and "
+        "crashes (created if absent; default: in memory)",
     )
     serve.add_argument("--log-level", choices=LOG_LEVELS, help="server log level (default info)")
     serve.add_argument("--loop", choices=LOOPS, help="event loop (default auto: uvloop where installed, else asyncio)")
@@ -201,6 +208,7 @@ def mock_config(options: Mapping[str, Any]) -> MockConfig:
         credits=float(options["credits"]),
         accounts=dict(options["accounts"]) if options["accounts"] else None,
         notice_policy=notice_policy(options),
+        data_dir=str(options["data_dir"]) if options["data_dir"] else None,
     )
 
 
@@ -221,6 +229,9 @@ def notice_policy(options: Mapping[str, Any]) -> DeliveryPolicy:
 def run_serve(options: Mapping[str, Any]) -> int:
     """Serve until SIGINT or SIGTERM; 0 after a clean stop."""
     config = mock_config(options)  # invalid values fail here, before the port is taken
+    if options["scenario"] and config.data_dir:
+        # A scenario starts from a reset: on a data directory it would wipe what was kept.
+        raise ConfigFileError("--scenario resets the fake, so it cannot be combined with --data-dir")
     log_level = str(options["log_level"])
     logging.basicConfig(
         level=logging.getLevelName(log_level.upper()) if log_level != "trace" else 5,
@@ -249,10 +260,22 @@ def run_serve(options: Mapping[str, Any]) -> int:
             flush=True,
         )
         print(f"dashboard: {url}/_mock/ui", flush=True)
+        if config.data_dir:
+            print(f"state kept in {config.data_dir}", flush=True)
 
     try:
         with asyncio.Runner(loop_factory=loop_factory(loop)) as runner:
-            runner.run(serve(app, mock, sock, log_level=log_level, on_ready=announce, handle_signals=True, http=http))
+            runner.run(
+                serve(
+                    app,
+                    mock,
+                    sock,
+                    log_level=log_level,
+                    on_ready=announce,
+                    handle_signals=True,
+                    http=http,
+                )
+            )
     finally:
         sock.close()
     print("topview-mock stopped", flush=True)

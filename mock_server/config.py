@@ -24,6 +24,9 @@ class MockConfig:
     upload_url_seconds: int = 3600
     result_url_seconds: int = 86_400  # X-Amz-Expires=86400 as seen on real result URLs
     storage_dir: str | None = None  # keep uploaded bytes on disk instead of in memory
+    # Keep the whole state (accounts, tasks, files and their bytes, boards, credits, callbacks, ids, the
+    # clock) in this directory, written before every answer, and take it back on start (persistence).
+    data_dir: str | None = None
     journal_size: int = 10_000
     secret: bytes = b"topview-mock-presign"
     # Where result URLs inside callbacks point (requests carry their own base URL; callbacks have none).

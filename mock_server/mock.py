@@ -90,6 +90,7 @@ class TopviewMock(Backend):
         if task.finished:
             raise TopviewError("4000", f"task {task_id} is already {task.status}")
         task.outcome = _outcome(status, error_msg)
+        self.state.note(task)
         return describe(task)
 
     def script_outcomes(self, operation_id: str, outcomes: Iterable[Outcome | str]) -> None:
@@ -174,6 +175,7 @@ class TopviewMock(Backend):
         ledger = tenant.ledger
         ledger.granted += amount - ledger.balance
         ledger.balance = amount
+        self.state.note_uid(uid)
 
     def apply_scenario(self, scenario: Scenario | Mapping[str, Any]) -> Scenario:
         """Reset the fake, then behave as ``scenario`` says (a :class:`Scenario` or its JSON document).

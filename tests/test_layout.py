@@ -19,6 +19,7 @@ SUBPACKAGES = (
     "callbacks",
     "contract",
     "control",
+    "persistence",
     "api",
     "dashboard",
     "clientkit",
@@ -27,7 +28,7 @@ SUBPACKAGES = (
 )
 
 # What each part may import (besides itself). Lower parts never see higher ones.
-_LOW = frozenset({"engine", "storage", "callbacks", "contract", "control"})
+_LOW = frozenset({"engine", "storage", "callbacks", "contract", "control", "persistence"})
 BELOW: dict[str, frozenset[str]] = {
     "engine": frozenset(),
     "storage": frozenset({"engine"}),
@@ -35,6 +36,7 @@ BELOW: dict[str, frozenset[str]] = {
     "contract": frozenset({"engine", "storage"}),
     "config": frozenset({"engine", "callbacks"}),
     "control": frozenset({"engine", "storage", "callbacks", "contract"}),
+    "persistence": frozenset({"engine", "storage", "callbacks"}),
     "api": _LOW | {"config"},
     "dashboard": frozenset({"control"}),
     "mock": _LOW | {"config", "api", "dashboard"},

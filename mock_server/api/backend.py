@@ -38,6 +38,7 @@ from ..engine.errors import TopviewError
 from ..engine.lifecycle import Engine, Policies
 from ..engine.state import State, Tenant
 from ..engine.tasks import Outcome, Task
+from ..persistence.data_dir import DataDir
 from ..storage.links import Media, ResultLinks
 from ..storage.store import ObjectStore
 from ..storage.uploads import receive_upload
@@ -73,15 +74,18 @@ class Backend:
         self.engine = Engine(self.state, self.clock, self.policies)
         self.catalogues = contract.derived(("catalogues", config.seed), lambda: Catalogues(config.seed))
         self.resources = contract.derived(("lookups", config.seed), lambda: Lookups(self.catalogues, contract))
+        self.data_dir = DataDir(Path(config.data_dir)) if config.data_dir else None
+        directory = Path(config.storage_dir) if config.storage_dir else None
         self.store = ObjectStore(
             self.clock,
             config.secret,
             max_bytes=config.max_upload_bytes,
-            directory=Path(config.storage_dir) if config.storage_dir else None,
+            directory=self.data_dir.objects if self.data_dir is not None else directory,
         )
-        # A new fake starts with empty state and, under its seed, issues the same fileIds (object keys) as
-        # the last fake on this directory did: objects it left would refuse those PUTs as second uploads.
-        self.store.reset()
+        if self.data_dir is None:
+            # A new fake starts with empty state and, under its seed, issues the same fileIds (object keys) as
+            # the last fake on this directory did: objects it left would refuse those PUTs as second uploads.
+            self.store.reset()
         self.store.on_upload = lambda key, stored: receive_upload(self.state.tenants.values(), key, stored.data)
         self.links = ResultLinks(self.store, self.clock, config.result_url_seconds)
         self.notices = NoticeDispatcher(self.clock, config.notice_policy)
@@ -93,6 +97,8 @@ class Backend:
         self.engine.on_finish(self._finished)
         self._rendered: dict[str, tuple[tuple[str, bool, int], Rendered]] = {}
         contract.derived("checked", self._check_contract)
+        if self.data_dir is not None:
+            self.data_dir.open(self)  # last: every part is there to take back what the directory holds
 
     def _check_contract(self) -> bool:
         """Refuse, at start-up, rules and catalogue tables the fake does not know."""
@@ -144,6 +150,7 @@ class Backend:
         if parent is not None:
             task.parent_id = parent.task_id
             parent.children.append(task.task_id)
+            self.state.note(parent)
         return self.engine.submit(call.tenant, task)
 
     def task_result(self, task: Task) -> dict[str, Any]:
@@ -193,6 +200,7 @@ class Backend:
             task.output = generate(
                 task, tenant, schema, seed=self.config.seed, faker=self.faker, voices=self.catalogues.voices_by_id
             )
+            self.state.note(task)  # its result, and what the result added to the account
         return task
 
     def make_all(self, tenant: Tenant) -> None:
@@ -229,13 +237,20 @@ class Backend:
         if task.status == "success" and kind.generated:
             tenant.unmade[task.task_id] = task
         if task.notice_url and task.notice_uuid:
-            # The notice names the task the client submitted: an m2v export stage reports its m2v task.
-            reported = tenant.tasks[task.parent_id] if task.parent_id else task
-            biz_type = kind.biz_type_for(task) or ""
-            body = PendingNotice(
-                task.notice_uuid, biz_type, reported.task_id, lambda: self._notice_body(task, reported, biz_type)
-            )
-            self.notices.enqueue(task.uid, task.notice_url, body)
+            self.notices.enqueue(task.uid, task.notice_url, self.notice_for(task))
+
+    def notice_for(self, task: Task) -> PendingNotice:
+        """The notice a finished task calls back with, its body made when first read."""
+        # The notice names the task the client submitted: an m2v export stage reports its m2v task.
+        reported = self.state.tenants[task.uid].tasks[task.parent_id] if task.parent_id else task
+        biz_type = self.table.by_name[task.kind].biz_type_for(task) or ""
+        return PendingNotice(
+            task.notice_uuid or "", biz_type, reported.task_id, lambda: self._notice_body(task, reported, biz_type)
+        )
+
+    def result_pending(self, task: Task) -> bool:
+        """Whether ``task`` succeeded with a result made when first needed, and not made yet."""
+        return task.status == "success" and task.output is None and self.table.by_name[task.kind].generated
 
     def _notice_body(self, task: Task, reported: Task, biz_type: str) -> dict[str, str]:
         result = notice_result(task, reported, self.task_result(reported))

@@ -97,6 +97,7 @@ async def m2v_script_update(mock: Backend, call: Call) -> dict[str, Any]:
     if script is None:
         raise not_found("scriptId", script_id)
     script["scriptContents"] = [{"segId": s["segId"], "segText": s["segText"]} for s in call.body["scriptContents"]]
+    mock.state.note(task)
     return {"taskId": task.task_id, "status": "success", "errorMsg": None}
 
 

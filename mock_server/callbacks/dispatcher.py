@@ -20,7 +20,8 @@ import heapq
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Protocol
 
 import httpx
 
@@ -35,6 +36,16 @@ from .sender import NoticeSender, Patience
 MAX_IN_FLIGHT = 64
 
 log = logging.getLogger("topview_mock.callbacks")
+
+
+class DeliveryObserver(Protocol):
+    """Told of every change to the callback journal: what a persistent fake writes down."""
+
+    def changed(self, delivery: NoticeDelivery) -> None:
+        """``delivery`` was recorded, queued, refused or attempted."""
+
+    def evicted(self, delivery_id: str) -> None:
+        """A finished delivery left the journal (beyond its limit)."""
 
 
 class NoticeDispatcher:
@@ -70,6 +81,7 @@ class NoticeDispatcher:
         self._urls: dict[str, str] = {}  # noticeUrl as given -> normalised
         self._problems: dict[tuple[str, DeliveryPolicy], str | None] = {}  # (url, policy) -> why not delivered
         self._logged_refusals: set[str] = set()  # each reason (one per host) goes to the log once
+        self.observer: DeliveryObserver | None = None
         self._closed = False
         clock.subscribe(self._on_clock)
 
@@ -151,6 +163,25 @@ class NoticeDispatcher:
             raise RuntimeError("run_pending_sync() cannot run inside an event loop; await drain()")
         asyncio.run(self._drain_in_fresh_loop())
 
+    def restore(self, deliveries: Iterable[NoticeDelivery], sequence: int) -> None:
+        """Take back the journal of a fake that stopped: finished deliveries stay as they were, the rest are
+        queued again (one interrupted mid-attempt is due at once), and new ids go on after ``sequence``."""
+        now = self._clock.now()
+        for delivery in deliveries:
+            self._journal[delivery.id] = delivery
+            if delivery.finished:
+                self._finished_order.append(delivery.id)
+            else:
+                due = delivery.next_attempt_at if delivery.state == "pending" else None
+                self._wait(delivery, now if due is None else due)
+        self._sequence = max(self._sequence, sequence)
+        self._kick()
+
+    @property
+    def sequence(self) -> int:
+        """How many deliveries were ever recorded (their ids' counter)."""
+        return self._sequence
+
     def reset(self) -> None:
         """Forget every delivery and cancel attempts in flight."""
         for task in self._tasks:
@@ -202,7 +233,12 @@ class NoticeDispatcher:
         )
         self._journal[delivery.id] = delivery
         self._evict()
+        self._changed(delivery)
         return delivery
+
+    def _changed(self, delivery: NoticeDelivery) -> None:
+        if self.observer is not None:
+            self.observer.changed(delivery)
 
     def _evict(self) -> None:
         """Drop the oldest finished deliveries while the journal is over its limit (unfinished ones never)."""
@@ -212,6 +248,8 @@ class NoticeDispatcher:
             if delivery is not None and delivery.finished:
                 del self._journal[delivery.id]
                 excess -= 1
+                if self.observer is not None:
+                    self.observer.evicted(delivery.id)
 
     def _normalised(self, url: str) -> str:
         # Thousands of tasks finishing at once mostly share a few noticeUrls: each is parsed once.
@@ -241,6 +279,7 @@ class NoticeDispatcher:
         delivery.next_attempt_at = None
         delivery.refused_reason = problem
         self._finished_order.append(delivery.id)
+        self._changed(delivery)
         return True
 
     def _wait(self, delivery: NoticeDelivery, due: float) -> None:
@@ -249,6 +288,7 @@ class NoticeDispatcher:
         delivery.next_attempt_at = due
         self._sequence_waiting += 1
         heapq.heappush(self._waiting, (due, self._sequence_waiting, delivery))
+        self._changed(delivery)
 
     def _on_clock(self) -> None:
         """Clock listener: start what became due, if there is a loop to run it on."""
@@ -330,6 +370,7 @@ class NoticeDispatcher:
             self._finished_order.append(delivery.id)
         else:
             self._wait(delivery, at + self.policy.delay_after(attempt.number))
+        self._changed(delivery)
 
     async def _drain_in_fresh_loop(self) -> None:
         """drain(), then release the client bound to this short-lived loop."""

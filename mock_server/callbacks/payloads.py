@@ -51,6 +51,11 @@ class PendingNotice(Mapping[str, str]):
         self._body: dict[str, str] | None = None
 
     @property
+    def made(self) -> dict[str, str] | None:
+        """The whole body if it was made already, else None (reading it here never makes it)."""
+        return self._body
+
+    @property
     def body(self) -> dict[str, str]:
         """The whole body, made on first use."""
         if self._body is None:

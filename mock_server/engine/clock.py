@@ -59,6 +59,10 @@ class Clock:
         """Call ``listener`` after every advance or tick."""
         self._listeners.append(listener)
 
+    def resume_at(self, now: float) -> None:
+        """Stand at virtual time ``now`` (a restarted fake goes on from where its clock stood)."""
+        self._offset += now - self.now()
+
     def reset(self) -> None:
         """Back to the start of virtual time."""
         self._offset = 0.0

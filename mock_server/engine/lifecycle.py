@@ -93,6 +93,7 @@ class Engine:
         task.entered_at = task.created_at
         task.history.append((task.created_at, "init"))
         tenant.add_task(task)
+        self.state.note(task)
         self._schedule(task, task.created_at)
         self.settle_task(task)
         return task
@@ -167,6 +168,7 @@ class Engine:
         if task.finished or task.progression.mode != "polls":
             return
         task.polls += 1
+        self.state.note(task)
         needed = task.progression.init if task.status == "init" else task.progression.running
         if task.polls >= needed:
             self._step(task, self.clock.now())
@@ -180,7 +182,7 @@ class Engine:
         now = self.clock.now()
         if task.status == "init":
             task.move("running", now)
-        self._finish(task, now)
+        self._finish(task, now)  # notes the task
         return task
 
     def reprogress(self, task: Task, progression: Progression) -> None:
@@ -188,6 +190,7 @@ class Engine:
         if task.finished:
             raise TopviewError("4000", f"task {task.task_id} is already {task.status}")
         task.progression = progression
+        self.state.note(task)
         self._schedule(task, task.entered_at)
         self.settle_task(task)
 
@@ -204,6 +207,7 @@ class Engine:
 
     def _step(self, task: Task, at: float) -> None:
         self.transitions += 1
+        self.state.note(task)
         if task.status == "init":
             task.move("running", at)
             self._schedule(task, at)  # settle()'s loop takes the next step too if it is already due
@@ -211,6 +215,7 @@ class Engine:
             self._finish(task, at)
 
     def _finish(self, task: Task, at: float) -> None:
+        self.state.note(task)  # its status, and its account's ledger
         target = task.outcome.status
         task.move(target, at)
         if target == "fail":
@@ -232,6 +237,14 @@ class Engine:
         else:  # failed tasks cost nothing (documented)
             ledger.balance += task.cost
             ledger.logs.append(CreditLog(at, task.task_id, task.task_type, task.cost, task.api_key, "release"))
+
+    def adopt(self, task: Task) -> None:
+        """Schedule a task restored from disk at the due time it had (its state is already its own)."""
+        if task.due_at is not None and not task.finished:
+            self._seq += 1
+            entry = (task.due_at, self._seq, task)
+            heapq.heappush(self._due, entry)
+            heapq.heappush(self._due_by_uid.setdefault(task.uid, []), entry)
 
     def forget(self) -> None:
         """Drop all scheduled work (after a full reset)."""

@@ -22,14 +22,36 @@ class IdFactory:
     def __init__(self, seed: int) -> None:
         self.seed = seed
         self._rng = random.Random(seed)
+        self.issued = 0  # ids handed out since the sequence began: where a restarted fake resumes
 
     def new(self) -> str:
         """The next id."""
+        self.issued += 1
         return f"{self._rng.getrandbits(128):032x}"
+
+    def resume(self, issued: int) -> None:
+        """Continue the seeded sequence after ``issued`` ids, so none is ever handed out twice."""
+        self.reset()
+        for _ in range(issued):
+            self._rng.getrandbits(128)
+        self.issued = issued
 
     def reset(self) -> None:
         """Start the sequence again."""
         self._rng = random.Random(self.seed)
+        self.issued = 0
+
+
+@dataclass(slots=True)
+class Changes:
+    """What changed since a persistent fake last wrote its state down (an in-memory fake keeps none).
+
+    Tasks are noted where they change (the engine, deletes, results made); an account is noted for what
+    it holds besides tasks (ledger, boards, voices, ...), which is small and written down whole.
+    """
+
+    tasks: set[Task] = field(default_factory=set)
+    uids: set[str] = field(default_factory=set)
 
 
 @dataclass(slots=True)
@@ -101,6 +123,7 @@ class Tenant:
     # Each kind's tasks in submit order, and how many of them are deleted: a list page costs its page.
     by_kind: dict[str, list[Task]] = field(default_factory=dict)
     deleted_by_kind: dict[str, int] = field(default_factory=dict)
+    changes: Changes | None = field(default=None, repr=False)  # set on a persistent fake
 
     def add_task(self, task: Task) -> None:
         """File a newly admitted task."""
@@ -112,6 +135,8 @@ class Tenant:
         if not task.deleted:
             task.deleted = True
             self.deleted_by_kind[task.kind] = self.deleted_by_kind.get(task.kind, 0) + 1
+            if self.changes is not None:
+                self.changes.tasks.add(task)
 
     def newest(self, kind: str, start: int, count: int) -> tuple[list[Task], int]:
         """Undeleted tasks of ``kind``, newest first: ``count`` of them from ``start``, and how many there are."""
@@ -143,6 +168,8 @@ class State:
         self.default_credits = credits(default_credits)
         self.tenants: dict[str, Tenant] = {}
         self.credit_overrides: dict[str, Decimal] = {}
+        self.changes: Changes | None = None  # a persistent fake's record of what to write down next
+        self.generation = 0  # full resets so far: a persistent fake starts its records again after one
 
     def tenant(self, uid: str, now: float) -> Tenant:
         """The account ``uid``, created with its default board and credits on first use."""
@@ -152,8 +179,20 @@ class State:
             tenant = Tenant(uid=uid, ledger=Ledger(granted=amount, balance=amount))
             board = Board(self.ids.new(), uid, "My First Board", now, now, is_default=True)
             tenant.boards[board.board_id] = board
+            tenant.changes = self.changes
             self.tenants[uid] = tenant
+            self.note_uid(uid)
         return tenant
+
+    def note(self, task: Task) -> None:
+        """Remember that ``task`` changed, for a persistent fake's next write (nothing to do otherwise)."""
+        if self.changes is not None:
+            self.changes.tasks.add(task)
+
+    def note_uid(self, uid: str) -> None:
+        """Remember that account ``uid`` changed besides its tasks (ledger, boards, files, ...)."""
+        if self.changes is not None:
+            self.changes.uids.add(uid)
 
     def find_task(self, task_id: str) -> Task | None:
         """A task of any account (for the control plane only; Topview routes never cross accounts)."""
@@ -167,5 +206,7 @@ class State:
         if uid is None:
             self.tenants.clear()
             self.ids.reset()
+            self.generation += 1
         else:
             self.tenants.pop(uid, None)
+            self.note_uid(uid)

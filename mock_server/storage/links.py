@@ -39,6 +39,7 @@ class ResultLinks:
         self.seconds = seconds
         self._signed: dict[tuple[str, str, bool, int], str] = {}
         self._media: dict[str, Media] = {}  # result media handed out, by object key
+        self.on_media: Callable[[Media], None] | None = None  # told of each marker handed out (persistence)
         store.fallback = self.materialise
 
     def url_for(self, base_url: str, *, cdn: bool) -> Callable[[Media], str]:
@@ -52,7 +53,10 @@ class ResultLinks:
             if signed is None:
                 if len(self._signed) >= MAX_CACHED_URLS:
                     self._signed.clear()
-                self._media.setdefault(media.key, media)  # made on first download (materialise)
+                if media.key not in self._media:  # made on first download (materialise)
+                    self._media[media.key] = media
+                    if self.on_media is not None:
+                        self.on_media(media)
                 signed = self._signed[cache_key] = self.store.presign_get(base_url, media.key, self.seconds, cdn=cdn)
             return signed
 
@@ -67,6 +71,10 @@ class ResultLinks:
         return self.store.ensure_sample(
             key, media.format, width=media.width, height=media.height, seconds=media.seconds, look=look
         )
+
+    def adopt(self, media: Media) -> None:
+        """Know a marker handed out before a restart, so its URL still downloads."""
+        self._media.setdefault(media.key, media)
 
     def reset(self) -> None:
         """Forget every URL and media marker handed out."""

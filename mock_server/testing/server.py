@@ -144,6 +144,8 @@ async def serve(
         watcher.cancel()
         await asyncio.gather(ticker, watcher, return_exceptions=True)
         await mock.notices.aclose()
+        if mock.data_dir is not None:
+            mock.data_dir.close()  # what the last requests changed is written already; this closes the file
         if handle_signals:
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(signum)
