@@ -48,6 +48,7 @@ DEFAULTS: dict[str, Any] = {
     "http": "auto",  # httptools where installed
     "scenario": None,  # a scenario document (JSON or YAML) applied at start
     "data_dir": None,  # keep the state here across restarts (persistence); in memory without it
+    "read_timeout": 30.0,  # real seconds a request may take to arrive whole (slow clients are dropped)
     "accounts": None,  # uid -> API key; only in a config file
     # Callback delivery (noticeUrl): hosts allowed besides loopback, and the retry schedule.
     "notice_hosts": [],
@@ -96,6 +97,12 @@ def parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="keep accounts, tasks, files, boards, credits, callbacks and ids in DIR across restarts and "
         "crashes (created if absent; default: in memory)",
+    )
+    serve.add_argument(
+        "--read-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="close a connection whose request has not arrived whole after SECONDS (default 30)",
     )
     serve.add_argument("--log-level", choices=LOG_LEVELS, help="server log level (default info)")
     serve.add_argument("--loop", choices=LOOPS, help="event loop (default auto: uvloop where installed, else asyncio)")
@@ -274,6 +281,7 @@ def run_serve(options: Mapping[str, Any]) -> int:
                     on_ready=announce,
                     handle_signals=True,
                     http=http,
+                    read_timeout=float(options["read_timeout"]),
                 )
             )
     finally:

@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl
 
 import orjson
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
@@ -283,11 +283,14 @@ async def read_json(mock: Backend, request: Request) -> Any:
     limit = mock.config.max_body_bytes
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise TopviewError("4000", f"request body is larger than {limit} bytes")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise TopviewError("4000", f"request body is larger than {limit} bytes")
+            chunks.append(chunk)
+    except ClientDisconnect:  # the server closed a connection whose body never came (or the client left)
+        raise TopviewError("4001", "request body never arrived whole: the client fell silent or left") from None
     raw = b"".join(chunks)
     request.state.raw_body = raw  # for the journal: the stream cannot be read twice
     if not raw.strip():

@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from ..callbacks.policy import DeliveryPolicy
 from ..contract import json_text
@@ -32,7 +32,10 @@ class ControlError(Exception):
 
 async def read_body(request: Request, allowed: frozenset[str]) -> dict[str, Any]:
     """The JSON object of a control request (an empty body reads as {}); unknown fields are refused."""
-    raw = await request.body()
+    try:
+        raw = await request.body()
+    except ClientDisconnect:
+        raise ControlError("body never arrived whole: the client fell silent or left") from None
     if not raw.strip():
         return {}
     try:

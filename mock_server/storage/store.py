@@ -14,7 +14,7 @@ from typing import Final
 from urllib.parse import quote, urlencode
 from xml.sax.saxutils import escape
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -273,10 +273,18 @@ class ObjectStore:
         if _is_decimal(declared) and (len(declared) > 18 or int(declared) > self.max_bytes):
             raise self._too_large(int(declared) if len(declared) <= 18 else None)
         body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > self.max_bytes:
-                raise self._too_large(None)
+        try:
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > self.max_bytes:
+                    raise self._too_large(None)
+        except ClientDisconnect:  # the bytes stopped coming: S3's answer to an idle upload
+            raise StorageError(
+                400,
+                "RequestTimeout",
+                "Your socket connection to the server was not read from or written to within the timeout "
+                "period. Idle connections will be closed.",
+            ) from None
         self._refuse_second_upload(key)  # a concurrent PUT may have finished meanwhile
         content_type = request.headers.get("content-type") or DEFAULT_CONTENT_TYPE
         stored = self.put_object(key, bytes(body), content_type)

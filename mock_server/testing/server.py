@@ -25,6 +25,7 @@ from ..config import MockConfig
 from ..mock import TopviewMock, create_app
 from .controls import TopviewControls
 from .defaults import DEFAULT_API_KEY, DEFAULT_UID
+from .slow_clients import READ_TIMEOUT, protocol_class
 from .trap import ErrorTrap
 
 T = TypeVar("T")
@@ -114,15 +115,17 @@ async def serve(
     on_error: Callable[[BaseException], None] = lambda error: None,
     handle_signals: bool = False,
     http: str = "auto",
+    read_timeout: float = READ_TIMEOUT,
 ) -> None:
     """Serve ``app`` on ``sock`` until the server is told to exit, ticking ``mock``'s clock meanwhile.
 
     ``http`` names uvicorn's HTTP parser (``auto``: httptools where installed); the event loop is the
-    caller's (``loop_factory``).
+    caller's (``loop_factory``). A request that has not arrived whole ``read_timeout`` real seconds after
+    its first byte has its connection closed (``slow_clients``).
     """
     config = uvicorn.Config(
         app,
-        http=parser_name(http),
+        http=protocol_class(parser_name(http), read_timeout),
         log_level=log_level,
         log_config=None,
         access_log=log_level in ("debug", "trace"),
@@ -185,8 +188,10 @@ class LiveServer(TopviewControls):
         uid: str = DEFAULT_UID,
         api_key: str = DEFAULT_API_KEY,
         log_level: str = "warning",
+        read_timeout: float = READ_TIMEOUT,
     ) -> None:
         self.mock = mock
+        self.read_timeout = read_timeout  # real seconds a request may take to arrive whole
         self.uid = uid
         self.api_key = api_key
         self.trap = ErrorTrap(create_app(mock=mock))
@@ -242,7 +247,15 @@ class LiveServer(TopviewControls):
             self._server = server
             self._ready.set()
 
-        await serve(self.trap, self.mock, sock, log_level=self._log_level, on_ready=ready, on_error=self.errors.append)
+        await serve(
+            self.trap,
+            self.mock,
+            sock,
+            log_level=self._log_level,
+            on_ready=ready,
+            on_error=self.errors.append,
+            read_timeout=self.read_timeout,
+        )
 
     def _run(self, call: Callable[[], T]) -> T:
         # A snapshot taken on the server's loop: the server thread goes on changing the fake's own records.
