@@ -122,7 +122,7 @@ def test_64_clients_and_some_slow_ones(tmp_path: Path, contract: Contract, keep:
     )
     receiver = Receiver()
     with serving_in_thread(receiver) as notice_url:
-        server = LiveServer(TopviewMock(config, contract=contract), read_timeout=2.0).start()
+        server = LiveServer(TopviewMock(config, contract=contract), read_timeout=5.0).start()
         try:
             slow = [slow_client(server.url, request) for request in SLOW]
             seen = Seen()

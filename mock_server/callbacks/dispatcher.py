@@ -164,8 +164,11 @@ class NoticeDispatcher:
         asyncio.run(self._drain_in_fresh_loop())
 
     def restore(self, deliveries: Iterable[NoticeDelivery], sequence: int) -> None:
-        """Take back the journal of a fake that stopped: finished deliveries stay as they were, the rest are
-        queued again (one interrupted mid-attempt is due at once), and new ids go on after ``sequence``."""
+        """Take back the callback journal of a fake that stopped (a data directory's).
+
+        Finished deliveries stay as they were; the rest are queued again (one interrupted mid-attempt is due
+        at once), and new delivery ids go on after ``sequence``.
+        """
         now = self._clock.now()
         for delivery in deliveries:
             self._journal[delivery.id] = delivery

@@ -55,10 +55,11 @@ class ReadDeadline:
     def _expire(self) -> None:
         self._deadline = None
         cycle = self.cycle
-        arrived = cycle is not None and cycle is not self._armed_for and not cycle.more_body
-        if arrived and not cycle.response_complete:
-            return  # the request is whole and with the application: its own time is not ours to limit
-        self.transport.close()  # the handler, if any, sees a disconnect instead of a body
+        if cycle is not None and cycle is not self._armed_for and not cycle.more_body:
+            # The request arrived whole: the application's, however long it takes; then, idle, uvicorn's
+            # keep-alive timeout is what closes the connection.
+            return
+        self.transport.close()  # nothing, part of the headers, or part of the body: the handler sees a disconnect
 
 
 class DeadlineH11Protocol(ReadDeadline, H11Protocol):
