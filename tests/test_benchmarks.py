@@ -35,3 +35,13 @@ def test_the_client_kit_benchmark_runs() -> None:
     assert done.returncode == 0, done.stderr
     for figure in ("subprocess requests client", "in-process httpx client", "shrink a single-fault failure"):
         assert figure in done.stdout
+
+
+def test_the_persistence_benchmark_runs() -> None:
+    """Its smallest run measures a data directory's cost per request and its restore, beside in memory."""
+    done = subprocess.run(
+        [sys.executable, str(BENCH.with_name("persistence.py")), "--smoke"], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode in (0, 1), done.stderr
+    for figure in ("in process: submit", "first query of a finished task", "a later query", "start on a directory"):
+        assert figure in done.stdout

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from itertools import islice
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -66,6 +66,7 @@ class _Written:
     tenant: Tenant
     files: int = 0
     logs: int = 0
+    account: dict[str, Any] | None = None  # the account record as last written (a read changes nothing)
 
 
 class DataDir:
@@ -83,6 +84,7 @@ class DataDir:
         self._media: list[Media] = []
         self._uploads: set[str] = set()  # object keys PUT since the last write
         self._generation = 0
+        self._meta: dict[str, Any] = {}
         self._write_soon = False
 
     # -- opening: take back what is there, then watch ------------------------------------------------------
@@ -203,13 +205,17 @@ class DataDir:
         self._deliveries.clear()
         self._evicted.clear()
         self._media.clear()
-        batch.meta.update(
-            clock=parts.clock.now(),
-            ids=state.ids.issued,
-            deliveries=parts.notices.sequence,
-            creditOverrides={uid: str(amount) for uid, amount in state.credit_overrides.items()},
-        )
-        self._db.write(batch)
+        meta = {
+            "clock": parts.clock.now(),
+            "ids": state.ids.issued,
+            "deliveries": parts.notices.sequence,
+            "creditOverrides": {uid: str(amount) for uid, amount in state.credit_overrides.items()},
+        }
+        if meta != self._meta:
+            batch.meta.update(meta)
+            self._meta = meta
+        if batch:  # a request that changed nothing (a poll of a finished task) costs no transaction
+            self._db.write(batch)
 
     def _account(self, state: State, uid: str, batch: Batch) -> Iterator[Task]:
         """Write an account down (or forget it); yields its tasks when they all need writing."""
@@ -224,7 +230,10 @@ class DataDir:
         if written is None:
             written = self._written[uid] = _Written(tenant)
             yield from tenant.tasks.values()
-        batch.put("tenant", uid, uid, codec.tenant_json(tenant))
+        account = codec.tenant_json(tenant)
+        if account != written.account:
+            batch.put("tenant", uid, uid, account)
+            written.account = account
         for record in islice(tenant.files.values(), written.files, None):  # files only ever join
             batch.put("file", record.file_id, uid, codec.file_json(record))
         logs = tenant.ledger.logs  # movements only ever join

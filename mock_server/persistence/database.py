@@ -52,6 +52,9 @@ class Batch:
         """Write (or replace) one record."""
         self.records.append((kind, record_id, uid, body))
 
+    def __bool__(self) -> bool:
+        return bool(self.wipe or self.forget or self.records or self.gone or self.logs or self.meta)
+
 
 class Database:
     """One data directory's SQLite file."""
