@@ -14,20 +14,22 @@ import logging
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from .callbacks.policy import DeliveryPolicy
 from .clientkit import command as check_client
-from .clientkit.targets import Fake
 from .config import MockConfig
 from .contract.resources import YAML_LOADER
 from .engine.tasks import Progression
 from .mock import TopviewMock, create_app
-from .recording import commands as recording
+from .recording import arguments as recording
 from .testing.server import LOOPS, PARSERS, LiveServer, bind, loop_factory, loop_name, parser_name, serve, url_of
 from .testing.trap import ErrorTrap
+
+if TYPE_CHECKING:
+    from .clientkit.targets import Fake
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 _NOTICES = DeliveryPolicy()  # the callback defaults, shared with in-process fakes
@@ -156,6 +158,8 @@ def parser() -> argparse.ArgumentParser:
 @contextlib.contextmanager
 def kit_server(config: MockConfig) -> Iterator[Fake]:
     """The fake the client kit drives: a live server on a free loopback port, for the command's duration."""
+    from .clientkit.targets import Fake
+
     # Dropped connections are what some scenarios ask for: uvicorn need not log each one.
     server = LiveServer(TopviewMock(config), log_level="critical").start()
     mock = server.mock
@@ -295,7 +299,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         if args.command in recording.NAMES:
-            return recording.run(args)
+            # Imported only for these commands: serve starts without the proxy, replayer and drift checks.
+            from .recording import commands
+
+            return commands.run(args)
         if args.command == "check-client":
             return check_client.run(args, kit_server)
         options = settings(args)

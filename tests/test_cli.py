@@ -73,6 +73,20 @@ def test_console_script_answers_help() -> None:
     assert "serve" in out
 
 
+def test_serve_starts_without_what_other_commands_need() -> None:
+    """Start-up cost: building serve's app loads no Hypothesis (check-client), proxy or drift checks (record,
+    drift), and no Faker (the catalogues are made on first use)."""
+    heavy = ("hypothesis", "faker", "respx", "mock_server.clientkit.explore", "mock_server.recording.proxy")
+    heavy += ("mock_server.recording.drift", "mock_server.recording.commands")
+    code = (
+        "import sys; from mock_server import cli; from mock_server.mock import TopviewMock, create_app; "
+        "create_app(mock=TopviewMock(cli.mock_config(cli.DEFAULTS))); "
+        f"print([m for m in {heavy!r} if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True).stdout
+    assert out.strip() == "[]"
+
+
 def lines_of(process: subprocess.Popen[str]) -> queue.Queue[str]:
     """The process's stdout lines, read in a thread so the test can wait with a timeout."""
     lines: queue.Queue[str] = queue.Queue()

@@ -72,8 +72,6 @@ class Backend:
         self.state = State(config.seed, config.credits)
         self.policies = Policies(progression=config.progression, max_unfinished=config.max_unfinished)
         self.engine = Engine(self.state, self.clock, self.policies)
-        self.catalogues = contract.derived(("catalogues", config.seed), lambda: Catalogues(config.seed))
-        self.resources = contract.derived(("lookups", config.seed), lambda: Lookups(self.catalogues, contract))
         self.data_dir = DataDir(Path(config.data_dir)) if config.data_dir else None
         directory = Path(config.storage_dir) if config.storage_dir else None
         self.store = ObjectStore(
@@ -99,6 +97,17 @@ class Backend:
         contract.derived("checked", self._check_contract)
         if self.data_dir is not None:
             self.data_dir.open(self)  # last: every part is there to take back what the directory holds
+
+    @cached_property
+    def catalogues(self) -> Catalogues:
+        """The seeded catalogues, made on first use (Faker takes a while to load) and shared per seed."""
+        seed = self.config.seed
+        return self.contract.derived(("catalogues", seed), lambda: Catalogues(seed))
+
+    @cached_property
+    def resources(self) -> Lookups:
+        """The catalogues' ids the rules look referenced ids up in."""
+        return self.contract.derived(("lookups", self.config.seed), lambda: Lookups(self.catalogues, self.contract))
 
     def _check_contract(self) -> bool:
         """Refuse, at start-up, rules and catalogue tables the fake does not know."""

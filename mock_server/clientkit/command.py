@@ -14,16 +14,17 @@ import sys
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from ..config import MockConfig
-from .explore import BASELINE_BY_TIME, Options, Report, digest_of, explore, read_scenario, replay
 from .invariants import INVARIANTS, Thresholds, select
-from .report import junit, text, to_json
-from .targets import CommandTarget, Fake
+
+if TYPE_CHECKING:
+    from .explore import Report
+    from .targets import Fake
 
 FAILURES_DIR = Path(".topview-mock") / "failures"
-Serve = Callable[[MockConfig], AbstractContextManager[Fake]]
+Serve = Callable[[MockConfig], AbstractContextManager["Fake"]]
 
 
 def add_arguments(command: argparse.ArgumentParser) -> None:
@@ -61,6 +62,11 @@ def add_arguments(command: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, serve: Serve, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Run ``check-client``; the exit status."""
+    # Here, not at import: the CLI builds its parser from this module, and serve must not load Hypothesis.
+    from .explore import BASELINE_BY_TIME, Options, digest_of, explore, read_scenario, replay
+    from .report import text
+    from .targets import CommandTarget
+
     out, err = out or sys.stdout, err or sys.stderr
     command = list(args.client)
     if command and command[0] == "--":
@@ -101,6 +107,8 @@ def run(args: argparse.Namespace, serve: Serve, out: TextIO | None = None, err: 
 
 
 def _write(report: Report, args: argparse.Namespace, command: list[str]) -> None:
+    from .report import junit, to_json
+
     if args.report is not None:
         args.report.write_text(json.dumps(to_json(report, command), indent=2, ensure_ascii=False) + "\n", "utf-8")
     if args.junit is not None:

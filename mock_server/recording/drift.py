@@ -9,12 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..contract.openapi import Contract
+from .arguments import CHECKS
 from .cassettes import Cassette
 from .contract_pass import ContractCheck
 from .fake_pass import FakeComparison
 from .findings import Report, SkipPaths
-
-CHECKS = ("contract", "fake")
 
 
 async def drift(

@@ -25,6 +25,7 @@ from ..contract.groups import Table
 from ..contract.models import ModelCatalogue
 from ..contract.openapi import Contract
 from ..contract.resources import data_dir
+from .arguments import DEFAULT_UPSTREAM
 from .budget import Budget
 from .cassettes import (
     BodyMetadata,
@@ -42,7 +43,6 @@ from .passage import Passage
 from .redaction import Scrubber, SecretLeak, Secrets, scan, scan_item
 
 CASSETTE_HEADER = "x-topview-mock-cassette"
-DEFAULT_UPSTREAM = "https://api.topview.ai"
 METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
 # Not forwarded either way: hop-by-hop headers, and lengths/encodings httpx recomputes or decodes.
 HOP_BY_HOP = frozenset(

@@ -14,16 +14,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import httpx
 import pytest
-import respx
 
-from ..contract.resources import data_dir
-from .cassettes import load_dir
-from .matching import Miss, ReplayBook
-from .proxy import CASSETTE_HEADER
-from .replay import answer_body, miss_envelope
+# Every session of a project that installed topview-mock loads this plugin: httpx, respx and the
+# cassette machinery are imported when a test uses the fixture, not here.
+if TYPE_CHECKING:
+    import httpx
+
+    from .matching import Miss, ReplayBook
 
 MARKER = "topview_replay"
 
@@ -43,14 +43,24 @@ class Replay:
 
     def client(self) -> httpx.AsyncClient:
         """An async httpx client on the cassettes' base URL (close it, or use ``async with``)."""
+        import httpx
+
         return httpx.AsyncClient(base_url=self.base_url)
 
     def sync_client(self) -> httpx.Client:
         """A sync httpx client on the cassettes' base URL (close it, or use ``with``)."""
+        import httpx
+
         return httpx.Client(base_url=self.base_url)
 
     def respond(self, request: httpx.Request) -> httpx.Response:
         """Answer one intercepted request from the cassettes."""
+        import httpx
+
+        from .matching import Miss
+        from .proxy import CASSETTE_HEADER
+        from .replay import answer_body, miss_envelope
+
         found = self.book.answer(
             request.method,
             str(request.url),
@@ -81,6 +91,12 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture
 def topview_replay(request: pytest.FixtureRequest) -> Iterator[Replay]:
     """Cassettes answering this test's httpx calls in process (see ``@pytest.mark.topview_replay``)."""
+    import respx
+
+    from ..contract.resources import data_dir
+    from .cassettes import load_dir
+    from .matching import ReplayBook
+
     mark = request.node.get_closest_marker(MARKER)
     args, kwargs = (mark.args, mark.kwargs) if mark is not None else ((), {})
     path = Path(args[0]) if args else data_dir("fixtures") / "cassettes"

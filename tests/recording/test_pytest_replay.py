@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 
 import pytest
 from standin import record_flows
@@ -71,3 +73,12 @@ def test_a_cassette_directory_is_replayed_in_process(pytester: pytest.Pytester) 
     result = pytester.runpytest("-p", "no:cacheprovider", "--strict-markers")
     result.assert_outcomes(passed=5, errors=1)  # the strict one passes, then fails at teardown
     result.stdout.fnmatch_lines(["*topview_replay: 1 request(s) had no recorded answer*", "*taskId=x*"])
+
+
+def test_loading_the_replay_plugin_imports_nothing_of_the_machinery() -> None:
+    """Every session of a project that installed topview-mock loads this plugin too: httpx, respx and the
+    cassettes come with the fixture."""
+    heavy = ("httpx", "respx", "yaml", "starlette", "mock_server.recording.proxy", "mock_server.contract")
+    code = f"import sys, mock_server.recording.pytest_replay; print([m for m in {heavy!r} if m in sys.modules])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True).stdout
+    assert out.strip() == "[]"
