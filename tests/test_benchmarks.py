@@ -22,7 +22,7 @@ def test_the_benchmark_runs_and_prints_its_table() -> None:
         "state: task submit",
         "finishing a task",
         "lifecycles",
-        "plugin:",
+        "plugins:",
         "serve:",
     ):
         assert figure in out
