@@ -50,3 +50,20 @@ async def test_without_a_budget_nothing_is_refused(tmp_path: Path) -> None:
     async with recording(tmp_path) as (_, _, client):
         for _ in range(3):
             assert (await client.post(SUBMIT, json=DEAR)).json()["code"] == "200"
+
+
+async def test_a_query_reporting_cost_credit_replaces_the_estimate_committed_at_submit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The upstream's price may differ from the fake's estimate: here the estimate is a third of it.
+    async with recording(tmp_path, max_credits=0.45) as (stand_in, recorder, client):
+        monkeypatch.setattr(recorder.budget, "estimate", lambda operation_id, body: 0.05)
+        ids = [(await client.post(SUBMIT, json=CHEAP)).json()["result"]["taskId"] for _ in range(3)]
+        assert recorder.budget.used == 0.15  # three estimates committed
+        stand_in.mock.advance(5)
+        for task_id in ids:
+            answer = (await client.get(QUERY, params={"taskId": task_id})).json()["result"]
+            assert answer["status"] == "success" and answer["costCredit"] == 0.15
+        assert recorder.budget.used == 0.45  # each estimate replaced by the recorded costCredit
+        refused = (await client.post(SUBMIT, json=CHEAP)).json()
+        assert refused["code"] == "4100" and "0.45 of the 0.45" in refused["message"]
