@@ -14,6 +14,8 @@ from typing import Final
 from urllib.parse import quote, urlencode
 from xml.sax.saxutils import escape
 
+import anyio
+import anyio.to_thread
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -51,7 +53,17 @@ ExchangeHook = Callable[[Request, Response, str], None]  # request, answer, obje
 class ObjectStore:
     """A bucket with presigned URLs served by the fake's own routes; in memory or in a directory."""
 
-    __slots__ = ("_bucket", "_clock", "_requests", "_secret", "fallback", "max_bytes", "on_exchange", "on_upload")
+    __slots__ = (
+        "_bucket",
+        "_clock",
+        "_making",
+        "_requests",
+        "_secret",
+        "fallback",
+        "max_bytes",
+        "on_exchange",
+        "on_upload",
+    )
 
     def __init__(
         self,
@@ -67,7 +79,9 @@ class ObjectStore:
         self.max_bytes = max_bytes
         self.on_upload = on_upload
         # Called with a key nothing is stored under, when it is downloaded: may make the object then.
+        # It runs in a worker thread (a large video takes a while to make), so it must only make and store.
         self.fallback: Callable[[str], StoredObject | None] | None = None
+        self._making: dict[str, anyio.Event] = {}  # keys whose fallback is running: later downloads wait for it
         self.on_exchange: ExchangeHook | None = None  # told of every request the store answered
         self._bucket: Bucket = DirectoryBucket(directory) if directory else MemoryBucket()
         self._requests = 0
@@ -245,7 +259,7 @@ class ObjectStore:
                 # HEAD is accepted with a GET signature so clients can size a download first
                 # (real S3 signs the verb, so there HEAD needs its own URL).
                 self._authorise_s3(request, "GET", key)
-                return self._download(request, key, request_id)
+                return await self._download(request, key, request_id)
             raise StorageError(
                 405,
                 "MethodNotAllowed",
@@ -261,7 +275,7 @@ class ObjectStore:
             if request.method not in ("GET", "HEAD"):
                 raise StorageError(405, "MethodNotAllowed", "This distribution is read-only.")
             self._authorise_cdn(request, key)
-            return self._download(request, key, request_id=None)
+            return await self._download(request, key, request_id=None)
         except StorageError as error:
             return _error_response(request, error, [])
 
@@ -314,11 +328,12 @@ class ObjectStore:
             details,
         )
 
-    def _download(self, request: Request, key: str, request_id: str | None) -> Response:
+    async def _download(self, request: Request, key: str, request_id: str | None) -> Response:
         """The object's bytes (or only its headers for HEAD)."""
         stored = self._bucket.get(key)
-        if stored is None and self.fallback is not None:
-            stored = self.fallback(key)  # result media are made when first downloaded
+        make = self.fallback
+        if stored is None and make is not None:
+            stored = await self._made(key, make)  # result media are made when first downloaded
         if stored is None:
             raise StorageError(404, "NoSuchKey", "The specified key does not exist.")
         headers = {
@@ -331,6 +346,19 @@ class ObjectStore:
             headers["x-amz-request-id"] = request_id
         body = b"" if request.method == "HEAD" else stored.data
         return Response(body, headers=headers)
+
+    async def _made(self, key: str, make: Callable[[str], StoredObject | None]) -> StoredObject | None:
+        """What the fallback makes for ``key``, made once in a worker thread while the loop serves others."""
+        making = self._making.get(key)
+        if making is not None:  # another download of it is making it: the file is made once
+            await making.wait()
+            return self._bucket.get(key)
+        done = self._making[key] = anyio.Event()
+        try:
+            return await anyio.to_thread.run_sync(make, key)
+        finally:
+            del self._making[key]
+            done.set()
 
 
 def _object_url(base_url: str, prefix: str, key: str) -> str:

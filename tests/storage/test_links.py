@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import anyio
+import anyio.to_thread
 import httpx
 import mutagen
 import pytest
@@ -31,6 +34,7 @@ from topview_calls import (
 
 from mock_server import MockConfig, Progression, TopviewMock
 from mock_server.callbacks.policy import DeliveryPolicy
+from mock_server.storage import store
 from mock_server.storage.media import MediaKind, probe
 from mock_server.storage.store import S3_PARAMS
 
@@ -307,3 +311,41 @@ async def test_image_resolution_names_the_long_side(
     assert (image["width"], image["height"]) == size
     with Image.open(io.BytesIO((await bare.get(image["filePath"])).content)) as decoded:
         assert decoded.size == size
+
+
+@pytest.mark.anyio
+async def test_a_result_file_is_made_off_the_event_loop(
+    client: httpx.AsyncClient, bare: httpx.AsyncClient, mock: TopviewMock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While a large result file is being made, other requests are answered: the maker runs in a thread.
+
+    The maker is held on an event this test controls. Made on the event loop, it would block the loop, so
+    the request below could not be answered until the maker gave up waiting (and the test fails).
+    """
+    result = await finished(client, mock, "m2v")
+    url = next(url for field, url in urls_in(result) if field == "videoUrl")
+    making, release = threading.Event(), threading.Event()
+    released = []
+    make = store.sample
+
+    def held(*args: Any, **kwargs: Any) -> bytes:
+        making.set()
+        released.append(release.wait(60))
+        return make(*args, **kwargs)
+
+    monkeypatch.setattr(store, "sample", held)
+    downloads: list[httpx.Response] = []
+
+    async def download() -> None:
+        downloads.append(await bare.get(url))
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(download)
+        group.start_soon(download)  # a second download of the same file waits for the first one's making
+        assert await anyio.to_thread.run_sync(making.wait, 60)
+        assert ok(await op(client, "userCreditDetail"))["remainCredit"] is not None  # answered meanwhile
+        assert downloads == []
+        release.set()
+    assert released == [True]  # made once, and let go by this test, not by its own timeout
+    assert downloads[0].content == downloads[1].content
+    assert_decodes_as_promised(url, downloads[0])
