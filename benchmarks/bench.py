@@ -2,6 +2,7 @@
 
     python benchmarks/bench.py            # the full run (a few minutes)
     python benchmarks/bench.py --quick    # fewer, shorter rounds (about a minute)
+    python benchmarks/bench.py --quick --request-cost   # only the request-cost rows
 
 Over a socket (wrk, installed with apt-get if missing): task query, submit and upload credential, the
 fake and a bare Starlette app answering the same envelopes, each on uvicorn with uvloop and httptools.
@@ -33,6 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     options.add_argument("--quick", action="store_true", help="fewer, shorter rounds")
     options.add_argument("--smoke", action="store_true", help="the smallest run that exercises everything (tests)")
     options.add_argument("--no-socket", action="store_true", help="skip the wrk figures")
+    options.add_argument(
+        "--request-cost", action="store_true", help="only the request-cost rows (socket, in-process query)"
+    )
     args = options.parse_args(argv)
     if args.smoke:
         rounds, seconds, count, big, lives = 1, 1.0, 10, 500, 100
@@ -45,10 +49,13 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[Row] = []
     if not args.no_socket:
         rows += served.measure(rounds, seconds)
-    rows += in_process.measure(rounds, count, big, lives)
-    rows.append(start_up.plugin(rounds))
-    rows += start_up.fakes(rounds)
-    rows.append(start_up.serve(rounds))
+    if args.request_cost:
+        rows += in_process.request_cost(rounds, count)
+    else:
+        rows += in_process.measure(rounds, count, big, lives)
+        rows.append(start_up.plugin(rounds))
+        rows += start_up.fakes(rounds)
+        rows.append(start_up.serve(rounds))
     print(header)
     print()
     print(table(rows))

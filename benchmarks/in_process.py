@@ -149,6 +149,11 @@ async def lifecycles(count: int) -> tuple[float, float, int]:
     return seconds, bare_seconds, delivered
 
 
+def request_cost(rounds: int, count: int) -> list[Row]:
+    """The in-process request-cost row alone."""
+    return [asyncio.run(query_ratio(rounds, count))]
+
+
 def measure(rounds: int, count: int, big: int, lives: int) -> list[Row]:
     """Every in-process row."""
     rows = [asyncio.run(query_ratio(rounds, count))]

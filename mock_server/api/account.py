@@ -12,7 +12,7 @@ from ..engine.state import FileRecord
 from ..engine.tasks import Task
 from ..storage.links import Media
 from ..storage.uploads import upload_key
-from .backend import Backend
+from .backend import Backend, Rendered
 from .call import Call
 from .handlers import own_task
 
@@ -24,7 +24,7 @@ def iso(at: float) -> str:
     return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-async def upload_credential(mock: Backend, call: Call) -> dict[str, Any]:
+async def upload_credential(mock: Backend, call: Call) -> Rendered:
     """Step 1 of an upload: a fileId and a presigned PUT URL on the fake's own object store."""
     fmt = call.query["format"]
     file_id = mock.state.ids.new()
@@ -32,13 +32,14 @@ async def upload_credential(mock: Backend, call: Call) -> dict[str, Any]:
     now = mock.clock.now()
     call.tenant.files[file_id] = FileRecord(file_id, call.uid, fmt, key, now)
     seconds = mock.config.upload_url_seconds
-    return {
+    credential = {
         "fileId": file_id,
         "uploadUrl": mock.store.presign_put(call.base_url, key, seconds),
         "fileName": f"{file_id}.{fmt}",
         "format": fmt,
         "expireTime": iso(now + seconds),
     }
+    return Rendered(credential)  # signed already: nothing to render
 
 
 async def upload_check(mock: Backend, call: Call) -> bool:

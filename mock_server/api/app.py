@@ -171,11 +171,12 @@ def endpoint(mock: Backend, op: Operation, handler: Handler) -> Callable[[Reques
 
     async def serve(request: Request) -> Response:
         started = mock.journal.wall()
+        headers = header_map(request)  # read once: every step below looks headers up in it
         try:
-            await mock.faults.before(op, request)  # forced codes, statuses, latency, dropped connections
-            call = await prepare(mock, op, request, reads)
+            await mock.faults.before(op, request, headers)  # forced codes, statuses, latency, dropped connections
+            call = await prepare(mock, op, request, reads, headers)
             result = await handler(mock, call)
-            if isinstance(result, Rendered):  # a finished task's result, rendered once per second of the clock
+            if isinstance(result, Rendered):  # already rendered (a finished task's result) or holding no media
                 payload = envelope(result.value)
             else:
                 cdn = call.query.get("needCloudFrontUrl") is True
@@ -184,13 +185,13 @@ def endpoint(mock: Backend, op: Operation, handler: Handler) -> Callable[[Reques
         except TopviewError as error:  # the one place errors become envelopes
             payload, status = envelope(None, error.code, error.message), error.http_status
         except FaultReply as fault:  # a gateway page or a dropped connection: no envelope at all
-            mock.journal.record(op, request, None, fault.status, fault.response, started)
+            mock.journal.record(op, request, None, fault.status, fault.response, started, headers)
             return fault.response
         sent = payload
         if mock.variants:  # a scenario's response variants: the answer reshaped as a client must survive it
             sent, request.state.variants = mock.variants.apply(op.operation_id, payload)
         response = EnvelopeResponse(sent, status_code=status)
-        mock.journal.record(op, request, payload, status, response, started)
+        mock.journal.record(op, request, payload, status, response, started, headers)
         return response
 
     async def journalled(request: Request) -> Response:
@@ -203,19 +204,22 @@ def endpoint(mock: Backend, op: Operation, handler: Handler) -> Callable[[Reques
     return journalled
 
 
-async def prepare(mock: Backend, op: Operation, request: Request, reads: str = "results") -> Call:
+async def prepare(
+    mock: Backend, op: Operation, request: Request, reads: str = "results", headers: Mapping[str, str] | None = None
+) -> Call:
     """Authenticate and validate a request into a :class:`Call` (raising TopviewError otherwise)."""
-    uid, api_key = authenticate(mock, request)
+    headers = header_map(request) if headers is None else headers
+    uid, api_key = authenticate(mock, headers)
     query = op.query_check(query_of(request), "")
     body: dict[str, Any] = {}
     if op.body_check is not None:
-        body = op.body_check(await read_json(mock, request), "")
+        body = op.body_check(await read_json(mock, request, headers), "")
     tenant = mock.state.tenant(uid, mock.clock.now())
     if reads != "task":
         mock.engine.settle_tenant(uid)
         if reads == "results":
             mock.make_all(tenant)
-    call = Call(op, uid, api_key, tenant, query, body, request.headers, base_url(request))
+    call = Call(op, uid, api_key, tenant, query, body, headers, base_url(request, headers))
     if body:
         # One order of checks everywhere: auth, the request's shape (types, required, enums, ranges, then
         # cross-field, model and noticeUrl rules), then the ids it references (4004), then state (4007,
@@ -228,20 +232,26 @@ async def prepare(mock: Backend, op: Operation, request: Request, reads: str = "
     return call
 
 
+def header_map(request: Request) -> dict[str, str]:
+    """The request's headers by lower-case name, the first of repeated names winning (as Starlette's ``get``)."""
+    return {name.decode("latin-1"): value.decode("latin-1") for name, value in reversed(request.headers.raw)}
+
+
 def query_of(request: Request) -> dict[str, str]:
     """The query string as a dict (the last of repeated names wins), parsed once: the journal reuses it."""
-    query: dict[str, str] = dict(parse_qsl(request.scope["query_string"].decode("latin-1"), keep_blank_values=True))
+    raw = request.scope["query_string"]
+    query: dict[str, str] = dict(parse_qsl(raw.decode("latin-1"), keep_blank_values=True)) if raw else {}
     request.state.query = query
     return query
 
 
-def base_url(request: Request) -> str:
+def base_url(request: Request, headers: Mapping[str, str] | None = None) -> str:
     """``scheme://host[:port]`` the client called, as ``request.base_url`` without its trailing slash.
 
     Built from the scope directly: Starlette's URL objects cost more than the rest of a task query.
     """
     scope = request.scope
-    host = request.headers.get("host")
+    host = (request.headers if headers is None else headers).get("host")
     if host is None:
         server = scope.get("server")
         default_port = {"http": 80, "https": 443}.get(scope.get("scheme", "http"))
@@ -258,15 +268,15 @@ def check_notice(mock: Backend, body: dict[str, Any]) -> None:
             raise bad_value("noticeUrl", problem.removeprefix("noticeUrl ")) from None
 
 
-def authenticate(mock: Backend, request: Request) -> tuple[str, str]:
-    """The account and API key of a request; a missing or malformed header answers code 401."""
+def authenticate(mock: Backend, headers: Mapping[str, str]) -> tuple[str, str]:
+    """The account and API key of a request's headers; a missing or malformed header answers code 401."""
     # Only HTTP's optional whitespace (space, tab) around a value is dropped; the contract's pattern
     # allows exactly one space after the scheme and no whitespace in the key. The scheme is read in any
     # case ("bearer"), as HTTP auth schemes are case-insensitive (RFC 9110 §11.1).
-    uid = request.headers.get("topview-uid", "").strip(" \t")
+    uid = headers.get("topview-uid", "").strip(" \t")
     if not uid or len(uid) > 128:
         raise TopviewError("401", "Topview-Uid header is missing or invalid")
-    scheme, _, key = request.headers.get("authorization", "").strip(" \t").partition(" ")
+    scheme, _, key = headers.get("authorization", "").strip(" \t").partition(" ")
     if scheme.lower() != "bearer" or not key or any(c.isspace() for c in key):
         raise TopviewError("401", "Authorization header must be 'Bearer <API key>'")
     accounts = mock.config.accounts
@@ -275,9 +285,9 @@ def authenticate(mock: Backend, request: Request) -> tuple[str, str]:
     return uid, key
 
 
-async def read_json(mock: Backend, request: Request) -> Any:
+async def read_json(mock: Backend, request: Request, headers: Mapping[str, str]) -> Any:
     """The JSON body, refusing wrong content types (4001), unreadable JSON (4001) and huge bodies (4000)."""
-    content_type = request.headers.get("content-type", "application/json").lower()
+    content_type = headers.get("content-type", "application/json").lower()
     if "json" not in content_type:
         raise TopviewError("4001", f"Content-Type must be application/json, not {content_type[:100]}")
     limit = mock.config.max_body_bytes

@@ -53,7 +53,7 @@ MAX_RENDERED = 4096  # finished results kept rendered; beyond, the cache starts 
 
 @dataclass(frozen=True, slots=True)
 class Rendered:
-    """A result already rendered (its Media signed into URLs): the pipeline sends it as it is."""
+    """A result already rendered (its Media signed into URLs) or holding none: the pipeline sends it as it is."""
 
     value: dict[str, Any]
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-
-from starlette.datastructures import Headers
 
 from ..contract.openapi import Operation
 from ..engine.state import Tenant
@@ -22,7 +20,7 @@ class Call:
     tenant: Tenant
     query: dict[str, Any]
     body: dict[str, Any]
-    headers: Headers
+    headers: Mapping[str, str]  # lower-case names
     base_url: str
 
     def param(self, name: str) -> Any:

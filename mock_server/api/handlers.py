@@ -17,13 +17,13 @@ Handler = Callable[[Backend, Call], Awaitable[Any]]
 # -- tasks -------------------------------------------------------------------------------------------
 
 
-async def submit(mock: Backend, call: Call) -> dict[str, Any]:
+async def submit(mock: Backend, call: Call) -> Rendered:
     """Admit a task of the row's kind and acknowledge it (status "success" = accepted)."""
     kind = mock.table.by_submit[call.op.operation_id]
     if kind.name == "voice_clone":
         _unique_voice_name(mock, call)
     task = mock.new_task(call, kind)
-    return ack(task)
+    return Rendered(ack(task))  # ids and nulls only: nothing to render
 
 
 def _unique_voice_name(mock: Backend, call: Call) -> None:

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
 import anyio
 import httpx
-from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -190,19 +189,21 @@ class Faults:
         """The active rules, spent ones included (they show what happened)."""
         return list(self._rules.values())
 
-    async def before(self, op: Operation, request: Request) -> None:
+    async def before(self, op: Operation, request: Request, headers: Mapping[str, str] | None = None) -> None:
         """Raise the forced error of this request, if any: the header first, then the rules.
 
-        The journal learns which one answered from ``request.state.fault``.
+        ``headers`` are the request's by lower-case name, when the caller has them at hand. The journal
+        learns which one answered from ``request.state.fault``.
         """
+        headers = request.headers if headers is None else headers
         try:
-            forced_code(request.headers)
+            forced_code(headers)
         except TopviewError:
             request.state.fault = CODE_HEADER
             raise
         if not self._rules:
             return
-        uid = request.headers.get("topview-uid", "").strip() or None
+        uid = headers.get("topview-uid", "").strip() or None
         for rule in list(self._rules.values()):
             if not rule.spec.matches(op.operation_id, uid):
                 continue
@@ -226,7 +227,7 @@ def _bounds(latency: float | tuple[float, float] | None) -> tuple[float, float] 
     return float(latency), float(latency)
 
 
-def forced_code(headers: Headers) -> None:
+def forced_code(headers: Mapping[str, str]) -> None:
     """``X-Topview-Mock-Code: <code>`` makes the call answer that documented code (HTTP 200)."""
     code = headers.get(CODE_HEADER)
     if code is None:

@@ -14,7 +14,7 @@ import itertools
 import json
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -136,13 +136,15 @@ class Journal:
         status: int | None,
         response: Response | None = None,
         started: float | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Exchange:
         """Remember one exchange (``payload`` None: no envelope; ``status`` None: connection dropped).
 
         ``payload`` is the envelope as the fake made it (its code is journalled); ``response`` is what was
-        sent, after any scenario variant; ``started`` the wall-clock time the request arrived.
+        sent, after any scenario variant; ``started`` the wall-clock time the request arrived; ``headers``
+        the request's by lower-case name, when the pipeline has them at hand.
         """
-        uid = request.headers.get("topview-uid", "").strip() or None
+        uid = (request.headers if headers is None else headers).get("topview-uid", "").strip() or None
         code = payload.get("code") if payload is not None else None
         return self._add(
             request,
@@ -172,22 +174,24 @@ class Journal:
         started: float | None = None,
     ) -> Exchange:
         now = self.wall()
-        state = request.state
+        scope = request.scope
+        state = scope.get("state") or {}  # what request.state holds, read without Starlette's attribute errors
+        query = state.get("query")  # as the pipeline parsed it
         entry = Exchange(
             seq=next(self._seq),
             at=self._clock.now(),
-            method=request.method,
-            path=request.scope["path"],  # not request.url: building a URL costs more than the rest
+            method=scope["method"],
+            path=scope["path"],  # not request.url: building a URL costs more than the rest
             operation_id=operation_id,
             uid=uid,
-            query=getattr(state, "query", None) or dict(request.query_params),  # as the pipeline parsed it
+            query=dict(request.query_params) if query is None else query,
             body=body,
             code=code,
             status=status,
             wall=now if started is None else started,
             duration=0.0 if started is None else now - started,
-            fault=getattr(state, "fault", None),
-            variants=tuple(getattr(state, "variants", ())),
+            fault=state.get("fault"),
+            variants=tuple(state.get("variants", ())),
             raw_headers=request.headers.raw,
             raw_response=None if response is None else bytes(response.body),
         )
@@ -227,11 +231,11 @@ _UNPARSED = object()
 def _body(request: Request) -> Any:
     # The pipeline streams the body once (to bound its size) and leaves the raw bytes on request.state,
     # and the parsed JSON when it parsed: parsed once, shown as parsed.
-    state = request.state
-    parsed = getattr(state, "json_body", _UNPARSED)
+    state = request.scope.get("state") or {}
+    parsed = state.get("json_body", _UNPARSED)
     if parsed is not _UNPARSED:
         return parsed
-    raw = getattr(state, "raw_body", None)
+    raw = state.get("raw_body")
     if not isinstance(raw, bytes) or not raw:
         return None
     try:

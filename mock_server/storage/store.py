@@ -158,8 +158,9 @@ class ObjectStore:
             "X-Amz-Expires": str(_check_expires(expires_in)),
             "X-Amz-SignedHeaders": "host",
         }
-        query["X-Amz-Signature"] = self._s3_signature(method, check_key(key), query)
-        return f"{_object_url(base_url, OBJECTS_PREFIX, key)}?{urlencode(query, quote_via=quote)}"
+        url = _object_url(base_url, OBJECTS_PREFIX, key)  # refuses a bad key first
+        signature = self._s3_signature(method, key, query)  # hex: nothing to encode
+        return f"{url}?{_unsigned_query(credential, amz_date, query['X-Amz-Expires'])}&X-Amz-Signature={signature}"
 
     def _s3_signature(self, method: str, key: str, params: dict[str, str]) -> str:
         """Hex HMAC-SHA256 over the method, the key and every signed query parameter."""
@@ -371,6 +372,19 @@ def _signing_time(second: int) -> tuple[str, str]:
     """X-Amz-Credential and X-Amz-Date of a signature made at ``second`` (every URL signed in it shares them)."""
     signed_at = datetime.fromtimestamp(second, tz=UTC)
     return f"{ACCESS_KEY_ID}/{signed_at:%Y%m%d}/us-east-1/s3/aws4_request", signed_at.strftime(_AMZ_DATE)
+
+
+@lru_cache(maxsize=16)
+def _unsigned_query(credential: str, amz_date: str, expires: str) -> str:
+    """The encoded query of a presigned S3 URL before its signature (shared by every URL signed in a second)."""
+    query = {
+        "X-Amz-Algorithm": ALGORITHM,
+        "X-Amz-Credential": credential,
+        "X-Amz-Date": amz_date,
+        "X-Amz-Expires": expires,
+        "X-Amz-SignedHeaders": "host",
+    }
+    return urlencode(query, quote_via=quote)
 
 
 def _check_expires(expires_in: int) -> int:

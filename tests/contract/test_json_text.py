@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
+import json
+from collections.abc import Callable
+from typing import Any
 
-from mock_server.contract.json_text import MAX_DEPTH, UnreadableJson, parse
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mock_server.contract.json_text import MAX_DEPTH, UnreadableJson, parse, parse_exactly
 
 
 def test_ordinary_json_reads_as_json_does() -> None:
@@ -39,3 +45,28 @@ def test_what_cannot_be_held_is_named(raw: bytes, problem: str) -> None:
     with pytest.raises(UnreadableJson) as refused:
         parse(raw)
     assert str(refused.value).startswith(problem)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+json_pieces = st.sampled_from(
+    [b"{", b"}", b"[", b"]", b",", b":", b'"a"', b'"\\ud800"', b'"\\ud83d\\ude00"', b"1e999", b"-0", b"0.5",
+     b"NaN", b"Infinity", b"9" * 19, b"1" * 18, b"-", b"e5", b"\xc0", b"\xef\xbb\xbf", b" ", b"\x01", b"null"]
+)  # fmt: skip
+
+
+def _outcome(raw: bytes, reader: Callable[[bytes], Any]) -> Any:
+    try:
+        return ("value", repr(reader(raw)))  # repr: tells 1 from 1.0 and -0.0 from 0.0
+    except UnreadableJson as error:
+        return ("refused", str(error))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(json_values.map(lambda v: json.dumps(v).encode()), st.lists(json_pieces, max_size=12).map(b"".join)))
+def test_the_fast_reading_answers_as_the_exact_one(raw: bytes) -> None:
+    """orjson's fast path reads every text to the same value, or refuses it with the same message."""
+    assert _outcome(raw, parse) == _outcome(raw, parse_exactly)
