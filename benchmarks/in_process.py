@@ -30,7 +30,8 @@ async def per_request(client: httpx.AsyncClient, method: str, path: str, count: 
 
 
 def fake_with_tasks(total: int, accounts: int) -> FakeTopview:
-    """A fake holding ``total`` finished scraper and m2v tasks spread over ``accounts`` accounts."""
+    """A fake holding ``total`` finished scraper and m2v tasks spread over ``accounts`` accounts, on their
+    default boards."""
     mock = TopviewMock(MockConfig(credits=1e12))
     now = mock.clock.now()
     for i in range(total):
@@ -39,6 +40,7 @@ def fake_with_tasks(total: int, accounts: int) -> FakeTopview:
         kind = "m2v" if i % 2 else "scraper"
         params = {"productLink": "https://shop.example.com/p/1", "productName": "Cup"}
         task = Task(mock.state.ids.new(), uid, kind, f"{kind}Submit", params, now, Progression(), Outcome(), 0.0, kind)
+        task.board_id = tenant.default_board.board_id  # every task on its account's default board
         mock.engine.submit(tenant, task)
     mock.advance(5)
     return FakeTopview(mock, uid=UID, api_key=HEADERS["Authorization"].split()[1])
@@ -63,20 +65,24 @@ async def query_ratio(rounds: int, count: int) -> Row:
 
 
 async def scaling(rounds: int, count: int, big: int) -> list[Row]:
-    """Query, submit and an m2v list page with 100 tasks, ``big`` in one account, ``big`` over 1,000 accounts."""
-    names = ("task query", "task submit", "m2v task list page")
+    """Query, submit, list pages (m2v, board tasks, boards) with 100 tasks, ``big`` in one account, ``big`` over
+    1,000 accounts."""
+    names = ("task query", "task submit", "m2v task list page", "board task list page", "board list page")
     one = [Row(f"state: {name}, {big:,} tasks in one account vs 100", "µs", "<= 1.5") for name in names]
     spread_rows = [Row(f"state: {name}, {big:,} tasks over 1,000 accounts vs 100", "µs", "<= 1.5") for name in names]
     small, large, wide = fake_with_tasks(100, 1), fake_with_tasks(big, 1), fake_with_tasks(big, 1000)
 
     async def costs(fake: FakeTopview) -> list[float]:
-        task_id = next(iter(fake.mock.state.tenants[UID].tasks))
-        kind = fake.mock.state.tenants[UID].tasks[task_id].kind
-        query = QUERY if kind == "scraper" else "/v1/m2v/task/query"
+        tenant = fake.mock.state.tenants[UID]
+        task_id = next(iter(tenant.tasks))
+        query = QUERY if tenant.tasks[task_id].kind == "scraper" else "/v1/m2v/task/query"
+        board = f"?boardId={tenant.default_board.board_id}&pageNo=1&pageSize=20"
         return [
             await per_request(fake.client, "GET", f"{query}?taskId={task_id}", count),
             await per_request(fake.client, "POST", SUBMIT, count, json=SCRAPE),
             await per_request(fake.client, "GET", f"{M2V_LIST}?pageNo=1&pageSize=20", count),
+            await per_request(fake.client, "GET", f"/boards/tasks/list{board}", count),
+            await per_request(fake.client, "GET", "/boards/list?pageNo=1&pageSize=20", count),
         ]
 
     for fake in (small, large, wide):

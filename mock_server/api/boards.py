@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import io
 import zipfile
+from itertools import islice
 from typing import Any
 
 from ..contract.groups import BOARD_DOWNLOAD
 from ..contract.results import render
 from ..engine.credits import ZERO, credit_number
 from ..engine.errors import TopviewError, not_found
-from ..engine.state import Board, Tenant
+from ..engine.state import Board, Shelf, Tenant
 from ..engine.tasks import Outcome, Task
 from ..storage.links import Media
 from .account import iso
@@ -27,21 +28,18 @@ def _board(call: Call, board_id: str) -> Board:
     return board
 
 
-def _board_tasks(tenant: Tenant, board_id: str) -> list[Task]:
-    return [t for t in tenant.tasks.values() if t.board_id == board_id and not t.deleted]
-
-
 def board_json(mock: Backend, tenant: Tenant, board: Board) -> dict[str, Any]:
     """A board as the boards endpoints show it."""
-    tasks = _board_tasks(tenant, board.board_id)
-    thumbnails = [Media(f"results/{t.task_id}/thumbnail.jpg", "image", "jpg") for t in tasks if t.status == "success"]
+    shelf = tenant.shelf(board.board_id)
+    succeeded = (t for t in shelf.walk(shelf.lanes, newest_first=True) if t.status == "success")
+    recent = list(islice(succeeded, 4))[::-1]  # the last four, oldest of them first
     return {
         "boardId": board.board_id,
         "name": board.name,
         "uid": board.uid,
         "ownerName": board.uid,
-        "taskCount": len(tasks),
-        "recentThumbnails": thumbnails[-4:],
+        "taskCount": shelf.count(shelf.lanes),
+        "recentThumbnails": [Media(f"results/{t.task_id}/thumbnail.jpg", "image", "jpg") for t in recent],
         "members": [{"uid": board.uid, "nickname": board.uid, "role": "owner"}],
         "shareTokens": [],
         "isSystemDefault": board.is_default,
@@ -97,7 +95,8 @@ async def board_delete(mock: Backend, call: Call) -> None:
     board = _board(call, call.query["boardId"])
     if board.is_default:
         raise TopviewError("4006", "Request refuse: the system default board cannot be deleted")
-    for task in _board_tasks(call.tenant, board.board_id):
+    shelf = call.tenant.shelf(board.board_id)
+    for task in list(shelf.walk(shelf.lanes, newest_first=False)):
         call.tenant.delete_task(task)
     del call.tenant.boards[board.board_id]
 
@@ -146,44 +145,58 @@ def board_task_json(mock: Backend, call: Call, task: Task) -> dict[str, Any]:
     }
 
 
-def _selected(mock: Backend, tenant: Tenant, board_id: str, flt: dict[str, Any]) -> list[Task]:
-    tasks = _board_tasks(tenant, board_id)
+def _kinds(mock: Backend, tenant: Tenant, shelf: Shelf, flt: dict[str, Any]) -> list[str]:
+    """The kinds of task on a board that a filter selects: each filter reads the kind, or selects none."""
     media, category = flt.get("mediaType"), flt.get("toolCategory")
     tools = set(flt.get("toolTypes") or []) | ({flt["toolType"]} if flt.get("toolType") else set())
     creators = set(flt.get("creatorUids") or [])
-    rating = flt.get("rating")
-    out = []
-    for task in tasks:
-        kind = mock.table.by_name[task.kind]
+    if creators and tenant.uid not in creators:
+        return []  # every task of an account is its own
+    if flt.get("rating") not in (None, "", "all", "unrated") or flt.get("groupIds"):
+        return []  # nothing is rated, nor grouped: the API has no endpoint for either
+    kinds = []
+    for name in shelf.lanes:
+        kind = mock.table.by_name[name]
         if media not in (None, "", "all") and kind.media_type != media:
             continue
         if category and kind.tool != category:
             continue
         if tools and kind.name not in tools:
             continue
-        if creators and task.uid not in creators:
-            continue
-        if rating not in (None, "", "all", "unrated"):
-            continue  # nothing is rated: the API has no rating endpoint
-        if flt.get("groupIds"):
-            continue  # nor groups
-        out.append(task)
-    return out
+        kinds.append(name)
+    return kinds
+
+
+def _selected(mock: Backend, tenant: Tenant, board_id: str, flt: dict[str, Any]) -> list[Task]:
+    shelf = tenant.shelf(board_id)
+    return list(shelf.walk(_kinds(mock, tenant, shelf, flt), newest_first=False))
 
 
 async def board_task_list(mock: Backend, call: Call) -> dict[str, Any]:
-    """The tasks on a board, filtered, sorted and paged."""
+    """The tasks on a board, filtered, sorted and paged: by creation, a page costs the page, not the board."""
     board = _board(call, call.query["boardId"])
-    tasks = _selected(mock, call.tenant, board.board_id, call.query)
+    shelf = call.tenant.shelf(board.board_id)
+    kinds = _kinds(mock, call.tenant, shelf, call.query)
     field = call.query.get("sortField", "gmtCreate")
+    newest_first = call.query.get("sortOrder", "desc") == "desc"
+    page_no, page_size = call.query.get("pageNo", 1), call.query.get("pageSize", 20)
+    start = (page_no - 1) * page_size
+    if field in ("completedAt", "gmtModify"):  # these move as tasks run: sorted when asked
 
-    def when(task: Task) -> float:
-        if field == "completedAt":
-            return task.finished_at or 0.0
-        return task.history[-1][0] if field == "gmtModify" else task.created_at
+        def when(task: Task) -> float:
+            if field == "completedAt":
+                return task.finished_at or 0.0
+            return task.history[-1][0]
 
-    tasks.sort(key=when, reverse=call.query.get("sortOrder", "desc") == "desc")
-    return call.page([board_task_json(mock, call, t) for t in tasks], "list")
+        tasks = sorted(shelf.walk(kinds, newest_first=False), key=when, reverse=newest_first)[start : start + page_size]
+    else:
+        tasks = list(islice(shelf.walk(kinds, newest_first), start, start + page_size))
+    return {
+        "list": [board_task_json(mock, call, t) for t in tasks],
+        "total": shelf.count(kinds),
+        "pageNo": page_no,
+        "pageSize": page_size,
+    }
 
 
 async def board_task_detail(mock: Backend, call: Call) -> dict[str, Any]:

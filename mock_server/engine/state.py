@@ -6,8 +6,11 @@ process share nothing.
 
 from __future__ import annotations
 
+import bisect
+import heapq
 import random
 from collections import OrderedDict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -82,6 +85,47 @@ class Board:
     is_default: bool = False
 
 
+class Shelf:
+    """One board's tasks, by kind, in the order they were created: a board's page walks only its page.
+
+    Each lane holds ``(created_at, filed, task)``, ``filed`` counting up as tasks are filed, so two tasks
+    created in the same instant keep the order they came in (newest first reverses it too).
+    """
+
+    __slots__ = ("_filed", "counts", "lanes")
+
+    def __init__(self) -> None:
+        self.lanes: dict[str, list[tuple[float, int, Task]]] = {}
+        self.counts: dict[str, int] = {}  # undeleted tasks of each kind
+        self._filed = 0
+
+    def file(self, task: Task) -> None:
+        """Put a task on the board (in place, should it be older than the last one: a restored task)."""
+        self._filed += 1
+        entry = (task.created_at, self._filed, task)
+        lane = self.lanes.setdefault(task.kind, [])
+        if lane and entry < lane[-1]:
+            bisect.insort(lane, entry)
+        else:
+            lane.append(entry)
+        if not task.deleted:
+            self.counts[task.kind] = self.counts.get(task.kind, 0) + 1
+
+    def took_off(self, task: Task) -> None:
+        """A task on the board was deleted."""
+        self.counts[task.kind] -= 1
+
+    def count(self, kinds: Iterable[str]) -> int:
+        """How many undeleted tasks of ``kinds`` the board holds."""
+        return sum(self.counts.get(kind, 0) for kind in kinds)
+
+    def walk(self, kinds: Iterable[str], newest_first: bool) -> Iterator[Task]:
+        """The undeleted tasks of ``kinds``, oldest or newest first, taken one by one as they are read."""
+        lanes = [self.lanes[kind] for kind in kinds if kind in self.lanes]
+        merged = heapq.merge(*(reversed(lane) if newest_first else lane for lane in lanes), reverse=newest_first)
+        return (task for _, _, task in merged if not task.deleted)
+
+
 @dataclass(slots=True)
 class CreditLog:
     """One movement of credits, as ``/user/credit/logs`` shows it."""
@@ -123,18 +167,32 @@ class Tenant:
     # Each kind's tasks in submit order, and how many of them are deleted: a list page costs its page.
     by_kind: dict[str, list[Task]] = field(default_factory=dict)
     deleted_by_kind: dict[str, int] = field(default_factory=dict)
+    shelves: dict[str, Shelf] = field(default_factory=dict)  # the tasks filed on each board
     changes: Changes | None = field(default=None, repr=False)  # set on a persistent fake
 
     def add_task(self, task: Task) -> None:
-        """File a newly admitted task."""
+        """File a newly admitted task (or a restored one, deleted or not)."""
         self.tasks[task.task_id] = task
         self.by_kind.setdefault(task.kind, []).append(task)
+        if task.deleted:
+            self.deleted_by_kind[task.kind] = self.deleted_by_kind.get(task.kind, 0) + 1
+        if task.board_id is not None:
+            self.shelf(task.board_id).file(task)
+
+    def shelf(self, board_id: str) -> Shelf:
+        """The tasks filed on a board (none yet for a new or unknown one)."""
+        shelf = self.shelves.get(board_id)
+        if shelf is None:
+            shelf = self.shelves[board_id] = Shelf()
+        return shelf
 
     def delete_task(self, task: Task) -> None:
         """Mark a task deleted (it stays, hidden from lists and lookups)."""
         if not task.deleted:
             task.deleted = True
             self.deleted_by_kind[task.kind] = self.deleted_by_kind.get(task.kind, 0) + 1
+            if task.board_id is not None:
+                self.shelf(task.board_id).took_off(task)
             if self.changes is not None:
                 self.changes.tasks.add(task)
 

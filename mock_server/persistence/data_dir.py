@@ -132,9 +132,7 @@ class DataDir:
         for data in db.records("task"):
             task = codec.task_from(data)
             tenant = state.tenants[task.uid]
-            tenant.add_task(task)
-            if task.deleted:
-                tenant.deleted_by_kind[task.kind] = tenant.deleted_by_kind.get(task.kind, 0) + 1
+            tenant.add_task(task)  # deleted ones too: they stay, hidden
             if task.notice_uuid:
                 by_notice[task.notice_uuid] = task
         for tenant in state.tenants.values():

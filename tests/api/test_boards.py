@@ -226,6 +226,27 @@ async def test_board_task_list_pages_newest_first(client: httpx.AsyncClient, moc
 
 
 @pytest.mark.anyio
+async def test_a_board_page_reads_only_its_page(client: httpx.AsyncClient, mock: TopviewMock) -> None:
+    """A page of a board's tasks makes the results of its own tasks only, whatever the board holds.
+
+    Tasks created in the same instant (the clock did not move between submits) keep their submit order:
+    newest first puts the later one first, oldest first the earlier one.
+    """
+    board_id = await create_board(client, "Busy")
+    ids = [await image_task(client, board_id) for _ in range(40)]
+    await image_task(client)  # on another board
+    mock.advance(10)
+    page = await board_tasks(client, board_id, pageSize=10, pageNo=2)
+    assert [t["taskId"] for t in page["list"]] == ids[::-1][10:20]
+    assert page["total"] == 40
+    made = set(ids) - set(mock.state.tenants[UID].unmade)
+    assert made == {t["taskId"] for t in page["list"]}
+    oldest = await board_tasks(client, board_id, sortOrder="asc", pageSize=5, mediaType="image")
+    assert [t["taskId"] for t in oldest["list"]] == ids[:5] and oldest["total"] == 40
+    assert (await board_tasks(client, board_id, mediaType="video"))["total"] == 0
+
+
+@pytest.mark.anyio
 async def test_board_task_detail(client: httpx.AsyncClient, mock: TopviewMock) -> None:
     """A board task shows its board, kind, media, cost, parameters and its query result."""
     board_id = await create_board(client, "Detail")
