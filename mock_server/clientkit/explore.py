@@ -102,6 +102,8 @@ def explore(target: Target, options: Options, progress: Progress | None = None) 
     strategy = scenarios(report.operations, tier=options.tier, callbacks=callbacks, polls=polls)
 
     def example(scenario: Scenario) -> None:
+        if latest and not options.shrink:
+            return  # the first finding is the answer: the rest pass untried, and Hypothesis replays nothing
         run = target.run(scenario, accounts.next())
         report.examples += 1
         broken = judge(run, options.thresholds)
@@ -109,7 +111,8 @@ def explore(target: Target, options: Options, progress: Progress | None = None) 
         if broken:
             first = broken[0]
             latest[first.invariant] = Finding(first.invariant, first.message, scenario, run)
-            raise first
+            if options.shrink:
+                raise first
 
     latest: dict[str, Finding] = {}
     test = _hypothesis_test(example, strategy, options)

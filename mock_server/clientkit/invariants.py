@@ -20,8 +20,15 @@ CLIENT_ERROR_CODES: Final = frozenset({"4000", "4001", "4002", "4003", "4004", "
 CONTRACT_CODES: Final = frozenset({"401", "4000", "4001", "4003"})  # what the contract's checks answer
 TERMINAL: Final = frozenset({"success", "fail", "failed", "succeeded"})  # drifted spellings end a task too
 FAILED: Final = frozenset({"fail", "failed"})
-BACKOFF_GROWTH: Final = 1.25  # each wait of a retry chain must be this many times the one before...
-SCHEDULING_NOISE: Final = 0.05  # ...less this many seconds a busy machine may take from it; shorter is "at once"
+# What a client's report of a lost connection says, in any language: httpx, requests, curl, Node, Go...
+DROP_WORDS: Final = ("connection", "disconnect", "reset", "empty reply", "eof", "hang up", "transport", "network")
+# A wait the fake measures (from its answer to the retry's arrival) is the delay the client asked for plus
+# whatever a busy machine added, never less. So a wait under AT_ONCE proves the client did not wait, and a
+# wait can only be said not to have grown when it is shorter than BACKOFF_GROWTH times the shortest delay
+# the client may have asked for before it: that earlier wait less SCHEDULING_NOISE.
+AT_ONCE: Final = 0.05  # seconds: a retry sooner than this after the answer did not wait at all
+BACKOFF_GROWTH: Final = 1.25  # each delay of a retry chain must be this many times the one before...
+SCHEDULING_NOISE: Final = 2.0  # ...where up to this many seconds of a measured wait may be a busy machine's
 CRASH_PATTERNS: Final = (
     re.compile(r"^Traceback \(most recent call last\):", re.M),  # Python
     re.compile(r"^Node\.js v\d+", re.M),  # Node prints its version after an uncaught error
@@ -80,7 +87,7 @@ class RetryStorm(InvariantViolation):
 
 
 class SwallowedError(InvariantViolation):
-    """A task failed or a request was refused, and the client exited 0 without printing the code or message."""
+    """A task failed, a request was refused or lost its connection, and the client exited 0 without saying so."""
 
     invariant = "swallowed-error"
 
@@ -246,13 +253,11 @@ def _retry_storm(run: ClientRun, thresholds: Thresholds) -> Iterator[str]:
             yield f"{name} was retried {retries} times after transient errors (at most {thresholds.max_retries})"
             continue
         waits = [b.wall - a.answered for a, b in itertools.pairwise(chain) if b.wall and a.answered]
-        at_once = len(waits) >= 2 and all(w < SCHEDULING_NOISE for w in waits)
-        shrinking = any(
-            later < earlier * BACKOFF_GROWTH - SCHEDULING_NOISE for earlier, later in itertools.pairwise(waits)
-        )
-        if at_once or shrinking:
-            shown = ", ".join(f"{w:.2f} s" for w in waits)
-            yield f"{name} was retried after transient errors without growing waits ({shown})"
+        shown = ", ".join(f"{w:.2f} s" for w in waits)
+        if sum(w < AT_ONCE for w in waits) >= 2:
+            yield f"{name} was retried at once, twice or more, after transient errors (waits {shown})"
+        elif any(later < (earlier - SCHEDULING_NOISE) * BACKOFF_GROWTH for earlier, later in itertools.pairwise(waits)):
+            yield f"{name} was retried after transient errors with shrinking waits ({shown})"
 
 
 def _swallowed_error(run: ClientRun, _: Thresholds) -> Iterator[str]:
@@ -267,7 +272,8 @@ def _swallowed_error(run: ClientRun, _: Thresholds) -> Iterator[str]:
         kind, texts, recovered = said
         if recovered(later):
             continue
-        if not any(text and text in run.output for text in texts):
+        output = run.output.lower()
+        if not any(text and text.lower() in output for text in texts):
             shown = " / ".join(t for t in texts if t)
             yield f"{kind} at #{exchange.seq} ({shown}), yet the client exited 0 without saying so"
 
@@ -359,6 +365,8 @@ def _what_it_said(exchange: Exchange) -> tuple[str, list[str], Callable[[list[Ex
     def same_operation_succeeded(later: list[Exchange]) -> bool:
         return any(e.operation_id == operation and e.code == "200" for e in later)
 
+    if exchange.dropped:
+        return f"{operation} lost its connection", list(DROP_WORDS), same_operation_succeeded
     if exchange.code is not None and exchange.code != "200":
         message = exchange.response.get("message") if isinstance(exchange.response, dict) else None
         return f"{operation} answered {exchange.code}", [exchange.code, str(message or "")], same_operation_succeeded

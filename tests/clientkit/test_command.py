@@ -11,7 +11,7 @@ import pytest
 from mock_server.cli import main
 
 CLIENTS = Path(__file__).resolve().parent / "clients"
-FAST = ["--min-poll-interval", "0.03", "--timeout", "4", "--seed", "7"]
+FAST = ["--min-poll-interval", "0.01", "--timeout", "10", "--seed", "7"]
 
 
 @pytest.fixture(autouse=True)

@@ -133,11 +133,26 @@ def test_retry_storm_by_count_and_by_waits() -> None:
     many = [busy(i, 2.0**i) for i in range(1, 8)]  # 6 retries, each wait twice the one before
     assert names(run(*many, exit_code=1, output="5003")) == ["retry-storm"]
     assert names(run(*many, exit_code=1, output="5003"), max_retries=6) == []
-    steady = [busy(1, 0.0), busy(2, 1.01), busy(3, 2.02), exchange(4, 3.03, result=status("running"))]
-    with pytest.raises(RetryStorm, match="without growing waits"):
-        check(run(*steady), Thresholds(invariants=frozenset({"retry-storm"})))
+    at_once = [busy(1, 0.0), busy(2, 0.02), busy(3, 0.04), exchange(4, 0.06, result=status("running"))]
+    with pytest.raises(RetryStorm, match="retried at once"):
+        check(run(*at_once), Thresholds(invariants=frozenset({"retry-storm"})))
+    shrinking = [busy(1, 0.0), busy(2, 8.01), busy(3, 9.02), exchange(4, 9.03, result=status("running"))]
+    with pytest.raises(RetryStorm, match="shrinking waits"):
+        check(run(*shrinking), Thresholds(invariants=frozenset({"retry-storm"})))
     growing = [busy(1, 0.0), busy(2, 0.51), busy(3, 1.52), exchange(4, 3.53, result=status("running"))]
     assert names(run(*growing)) == []
+
+
+def test_retry_storm_allows_what_a_busy_machine_adds_to_a_wait() -> None:
+    def busy(seq: int, wall: float) -> Exchange:
+        return exchange(seq, wall, code="5003")
+
+    # A client asking for 0.1 s then 0.3 s, its first wait stretched to 2 s by the scheduler: not a storm.
+    stretched = [busy(1, 0.0), busy(2, 2.01), busy(3, 2.32), exchange(4, 3.3, result=status("running"))]
+    assert names(run(*stretched)) == []
+    # One retry at once and then a real wait is a client that backs off.
+    once = [busy(1, 0.0), busy(2, 0.02), busy(3, 0.33), exchange(4, 1.0, result=status("running"))]
+    assert names(run(*once)) == []
 
 
 def test_swallowed_error() -> None:
@@ -149,6 +164,14 @@ def test_swallowed_error() -> None:
     assert names(run(*recovered)) == []
     gateway = exchange(1, 0.0, code=None, status=502)
     assert names(run(gateway)) == ["swallowed-error"] and names(run(gateway, output="HTTP 502")) == []
+
+
+def test_a_dropped_connection_the_client_did_not_report_is_swallowed() -> None:
+    dropped = exchange(1, 0.0, code=None, status=None)
+    assert names(run(dropped, output="done")) == ["swallowed-error"]
+    assert names(run(dropped, output="curl: (52) Empty reply from server")) == []
+    assert names(run(dropped, output="RemoteProtocolError: Server disconnected")) == []
+    assert names(run(dropped, exchange(2, 1.0, result=status("running")))) == []  # retried, and it worked
 
 
 def test_contract_violation_only_in_a_fault_free_run() -> None:
