@@ -30,8 +30,8 @@ class Failed(Exception):
 class Client:
     """Calls Topview with retries (transient errors only, growing waits) and polls at a steady pace."""
 
-    poll_interval = float(os.environ.get("POLL_INTERVAL", "0.05"))
-    backoff = float(os.environ.get("BACKOFF", "0.2"))
+    poll_interval = float(os.environ.get("POLL_INTERVAL", "0.02"))
+    backoff = float(os.environ.get("BACKOFF", "0.1"))
     retries = 2
     max_polls = 40
 
@@ -45,7 +45,7 @@ class Client:
         problem = ""
         for attempt in range(self.retries + 1):
             if attempt:
-                time.sleep(self.backoff * 3 ** (attempt - 1))  # 0.2 s, then 0.6 s: growth no noise hides
+                time.sleep(self.backoff * 3 ** (attempt - 1))  # 0.1 s, then 0.3 s
             try:
                 response = self.http.request(method, self.base_url + path, headers=self.headers, **kwargs)
             except httpx.TransportError as error:
