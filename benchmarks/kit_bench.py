@@ -128,7 +128,7 @@ def shrink_figures(rounds: int) -> tuple[list[float], list[int]]:
         for number in range(rounds):
             target = CommandTarget(fake, SHRINK_CLIENT, timeout=10)
             started = time.perf_counter()
-            report = explore(target, Options(examples=100, seed=number, thresholds=Thresholds(min_poll_interval=0.03)))
+            report = explore(target, Options(examples=100, seed=number, thresholds=Thresholds(min_poll_interval=0.01)))
             seconds.append(time.perf_counter() - started)
             runs.append(report.examples)
             assert [f.invariant for f in report.findings] == ["swallowed-error"], report.findings
