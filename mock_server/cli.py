@@ -16,12 +16,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from .callbacks.policy import DeliveryPolicy
-from .clientkit import command as check_client
 from .config import MockConfig
-from .contract.resources import YAML_LOADER
 from .engine.tasks import Progression
 from .mock import TopviewMock, create_app
 from .recording import arguments as recording
@@ -65,8 +61,12 @@ class ConfigFileError(ValueError):
     """A --config file that cannot be read or holds unknown keys."""
 
 
-def parser() -> argparse.ArgumentParser:
-    """The command line: ``topview-mock serve [options]``."""
+def parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The command line: ``topview-mock serve [options]``.
+
+    Given the words to parse, ``check-client``'s options (the client kit, which takes a while to import)
+    are added only when that is the command.
+    """
     top = argparse.ArgumentParser(prog="topview-mock", description="An offline fake of the Topview AI API.")
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve = commands.add_parser(
@@ -151,7 +151,10 @@ def parser() -> argparse.ArgumentParser:
         description="Run CMD once per generated scenario against the fake (TOPVIEW_BASE_URL, TOPVIEW_UID and "
         "TOPVIEW_API_KEY in its environment) and judge each run. Exit 0: no finding; 1: findings; 2: usage error.",
     )
-    check_client.add_arguments(kit)
+    if argv is None or next((word for word in argv if not word.startswith("-")), None) == "check-client":
+        from .clientkit import command as check_client
+
+        check_client.add_arguments(kit)
     return top
 
 
@@ -176,6 +179,10 @@ def kit_server(config: MockConfig) -> Iterator[Fake]:
 
 def load_document(path: Path, what: str) -> dict[str, Any]:
     """The mapping in a YAML or JSON file (``{}`` for an empty one)."""
+    import yaml  # only a config or scenario file needs it: serve starts without it
+
+    from .contract.resources import YAML_LOADER
+
     try:
         text = path.read_text(encoding="utf-8")
         data = json.loads(text) if path.suffix.lower() == ".json" else yaml.load(text, Loader=YAML_LOADER)
@@ -296,7 +303,8 @@ def run_serve(options: Mapping[str, Any]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``topview-mock`` command."""
-    args = parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else argv
+    args = parser(words).parse_args(words)
     try:
         if args.command in recording.NAMES:
             # Imported only for these commands: serve starts without the proxy, replayer and drift checks.
@@ -304,6 +312,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return commands.run(args)
         if args.command == "check-client":
+            from .clientkit import command as check_client
+
             return check_client.run(args, kit_server)
         options = settings(args)
         if args.command == "serve":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import queue
 import signal
 import socket
@@ -16,6 +17,7 @@ import httpx
 import pytest
 
 from mock_server.cli import main, mock_config, parser, settings
+from mock_server.contract.resources import CACHE_ENV
 from mock_server.engine.tasks import Progression
 
 HEADERS = {"Topview-Uid": "uid-cli", "Authorization": "Bearer cli-key"}
@@ -73,18 +75,25 @@ def test_console_script_answers_help() -> None:
     assert "serve" in out
 
 
-def test_serve_starts_without_what_other_commands_need() -> None:
-    """Start-up cost: building serve's app loads no Hypothesis (check-client), proxy or drift checks (record,
-    drift), and no Faker (the catalogues are made on first use)."""
+def test_serve_starts_without_what_other_commands_need(tmp_path: Path) -> None:
+    """Start-up cost: building serve's app loads no Hypothesis or client kit (check-client), proxy or drift
+    checks (record, drift), no Faker (the catalogues are made on first use), no httpx (callbacks import it
+    to send the first one), Pillow or mutagen (a file made or read), SQLite (--data-dir), and, once the
+    parsed contract is cached, no PyYAML."""
     heavy = ("hypothesis", "faker", "respx", "mock_server.clientkit.explore", "mock_server.recording.proxy")
-    heavy += ("mock_server.recording.drift", "mock_server.recording.commands")
+    heavy += ("mock_server.recording.drift", "mock_server.recording.commands", "mock_server.clientkit.command")
+    heavy += ("httpx", "PIL", "mutagen", "sqlite3", "yaml")
     code = (
         "import sys; from mock_server import cli; from mock_server.mock import TopviewMock, create_app; "
+        "cli.parser(['serve']).parse_args(['serve']); "
         "create_app(mock=TopviewMock(cli.mock_config(cli.DEFAULTS))); "
         f"print([m for m in {heavy!r} if m in sys.modules])"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True).stdout
-    assert out.strip() == "[]"
+    environment = {**os.environ, CACHE_ENV: str(tmp_path)}
+    for start in ("cold", "warm"):
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=environment)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == ("['yaml']" if start == "cold" else "[]"), start
 
 
 def lines_of(process: subprocess.Popen[str]) -> queue.Queue[str]:

@@ -22,7 +22,6 @@ from ..contract.validation import ContractError
 from ..control.faults import FaultReply
 from ..control.index import PREFIX, canonical
 from ..engine.errors import TopviewError, bad_value, envelope
-from ..persistence.data_dir import WriteBeforeAnswer
 from . import account, boards, handlers
 from .backend import Backend, Rendered
 from .call import Call
@@ -144,6 +143,8 @@ def build_app(mock: Backend, extra_routes: Sequence[BaseRoute] = ()) -> Starlett
     app = Starlette(exception_handlers={404: not_found_route, 405: wrong_method})
     app.router = ContractRouter(routes)  # exact-path lookup for the contract's operations
     if mock.data_dir is not None:  # a persistent fake writes every change down before answering
+        from ..persistence.data_dir import WriteBeforeAnswer  # SQLite: only for a data directory
+
         app.add_middleware(WriteBeforeAnswer, data_dir=mock.data_dir)
     app.state.mock = mock
     return app

@@ -38,7 +38,6 @@ from ..engine.errors import TopviewError
 from ..engine.lifecycle import Engine, Policies
 from ..engine.state import State, Tenant
 from ..engine.tasks import Outcome, Task
-from ..persistence.data_dir import DataDir
 from ..storage.links import Media, ResultLinks
 from ..storage.store import ObjectStore
 from ..storage.uploads import receive_upload
@@ -46,6 +45,8 @@ from .call import Call
 
 if TYPE_CHECKING:
     from faker import Faker
+
+    from ..persistence.data_dir import DataDir
 
 
 MAX_RENDERED = 4096  # finished results kept rendered; beyond, the cache starts again
@@ -72,7 +73,11 @@ class Backend:
         self.state = State(config.seed, config.credits)
         self.policies = Policies(progression=config.progression, max_unfinished=config.max_unfinished)
         self.engine = Engine(self.state, self.clock, self.policies)
-        self.data_dir = DataDir(Path(config.data_dir)) if config.data_dir else None
+        self.data_dir: DataDir | None = None
+        if config.data_dir:
+            from ..persistence.data_dir import DataDir  # SQLite and the codec: only for a data directory
+
+            self.data_dir = DataDir(Path(config.data_dir))
         directory = Path(config.storage_dir) if config.storage_dir else None
         self.store = ObjectStore(
             self.clock,

@@ -21,15 +21,16 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from typing import Protocol
-
-import httpx
+from typing import TYPE_CHECKING, Protocol
 
 from ..engine.clock import Clock
 from .payloads import NOTICE_FIELDS, PendingNotice
 from .policy import DeliveryPolicy, delivery_problem, normalise_notice_url
 from .records import Attempt, NoticeDelivery
 from .sender import NoticeSender, Patience
+
+if TYPE_CHECKING:
+    import httpx
 
 # Attempts in flight at once. Thousands started together would share the loop so thinly that every
 # one of them timed out; beyond this many, deliveries wait (still "pending") for a free turn.

@@ -10,10 +10,12 @@ import asyncio
 import json
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-
-import httpx
+from typing import TYPE_CHECKING
 
 from .records import NoticeDelivery, acknowledgement_problem
+
+if TYPE_CHECKING:
+    import httpx  # imported when a first notice is sent: a fake that sends none starts without it
 
 # Bytes of a reply read at most; a real acknowledgement is about 150 bytes.
 READ_LIMIT = 64 * 1024
@@ -35,6 +37,8 @@ class NoticeSender:
         self, delivery: NoticeDelivery, timeout: float, patience: Patience = asyncio.timeout
     ) -> tuple[int | None, str, str | None]:
         """One HTTP exchange: (status, reply text, why it failed or None if acknowledged)."""
+        import httpx
+
         content = json.dumps(dict(delivery.body), ensure_ascii=False, separators=(",", ":")).encode()
         # The uid came in as a header, which HTTP decodes as Latin-1: sent back byte for byte (httpx would
         # refuse anything but ASCII in a str header value).
@@ -68,6 +72,8 @@ class NoticeSender:
         """An HTTP client bound to the running loop (a client cannot outlive its loop)."""
         loop = asyncio.get_running_loop()
         if self._client is None or self._client_loop is not loop:
+            import httpx
+
             self._client = httpx.AsyncClient(
                 transport=self._transport,
                 # A proxy from the environment must not intercept loopback calls.

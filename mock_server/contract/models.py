@@ -13,11 +13,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..engine.errors import TopviewError, bad_value
 from ..engine.state import Tenant
-from .resources import YAML_LOADER, data_dir
+from .resources import data_dir, read_yaml
 from .validation import ContractError, is_empty
 
 Model = Mapping[str, Any]
@@ -33,9 +31,7 @@ class ModelCatalogue:
     """The model tables, indexed by display name and code."""
 
     def __init__(self, path: Path | None = None) -> None:
-        with (path or data_dir("contracts") / "catalogs.yaml").open(encoding="utf-8") as handle:
-            # libyaml's loader when installed: every fake parses the catalogue, so this is start-up time
-            document = yaml.load(handle, Loader=YAML_LOADER)
+        document = read_yaml(path or data_dir("contracts") / "catalogs.yaml")  # start-up time: cached
         self.tables: dict[str, Any] = document["catalogs"]
         self._index: dict[str, dict[str, Model]] = {}
         for table in TABLES:

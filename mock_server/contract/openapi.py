@@ -10,9 +10,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
-
-from .resources import YAML_LOADER, data_dir
+from .resources import data_dir, read_yaml
 from .validation import Check, ContractError, compile_schema
 
 HTTP_METHODS = ("get", "post", "put", "delete", "patch")
@@ -93,6 +91,8 @@ class Contract:
     @cached_property
     def yaml_text(self) -> str:
         """The document as YAML, as the control API serves it (rendered once: the dump takes a while)."""
+        import yaml  # only the control API's YAML view needs it
+
         dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's, where PyYAML was built with it
         return yaml.dump(dict(self.document), Dumper=dumper, sort_keys=False, allow_unicode=True)
 
@@ -167,8 +167,7 @@ class Contract:
 
 @lru_cache(maxsize=4)
 def _compiled(path: Path, mtime_ns: int) -> Contract:
-    with path.open(encoding="utf-8") as handle:
-        return Contract(yaml.load(handle, Loader=YAML_LOADER))
+    return Contract(read_yaml(path))
 
 
 def _annotations(schema: Mapping[str, Any], path: tuple[str, ...]) -> Iterator[Annotation]:

@@ -12,11 +12,11 @@ import itertools
 import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from http import HTTPStatus
 from typing import Any
 
 import anyio
-import httpx
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -28,13 +28,33 @@ CODE_HEADER = "x-topview-mock-code"
 Sleep = Callable[[float], Awaitable[None]]
 
 
-class DroppedConnection(httpx.RemoteProtocolError):
-    """The fake dropped the connection on purpose (a ``drop`` fault rule).
+def __getattr__(name: str) -> Any:
+    """``DroppedConnection``, made on first use: httpx (with its command line) is slow to import."""
+    if name == "DroppedConnection":
+        return dropped_connection()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-    In process (``httpx.ASGITransport``) the client sees this exception, a ``httpx.TransportError``.
-    Behind a real ASGI server the status line has gone out and the connection closes before any body,
-    so the client sees its own ``httpx.RemoteProtocolError`` (the server logs the exception).
-    """
+
+@cache
+def dropped_connection() -> type[Exception]:
+    """The exception of a connection a ``drop`` fault rule cut: ``DroppedConnection``."""
+    import httpx
+
+    class DroppedConnection(httpx.RemoteProtocolError):
+        """The fake dropped the connection on purpose (a ``drop`` fault rule).
+
+        In process (``httpx.ASGITransport``) the client sees this exception, a ``httpx.TransportError``.
+        Behind a real ASGI server the status line has gone out and the connection closes before any body,
+        so the client sees its own ``httpx.RemoteProtocolError`` (the server logs the exception).
+        """
+
+    DroppedConnection.__module__, DroppedConnection.__qualname__ = __name__, "DroppedConnection"
+    return DroppedConnection
+
+
+def is_dropped(error: BaseException) -> bool:
+    """Whether ``error`` is a connection cut by a fault rule (none is, before any rule cut one)."""
+    return dropped_connection.cache_info().currsize > 0 and isinstance(error, dropped_connection())
 
 
 class DropResponse(Response):
@@ -47,7 +67,7 @@ class DropResponse(Response):
         """Send the status line only, then raise so the server cuts the connection."""
         # Before http.response.start, Starlette and uvicorn would still answer a 500; after it, they close.
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
-        raise DroppedConnection("topview-mock dropped the connection (fault rule)")
+        raise dropped_connection()("topview-mock dropped the connection (fault rule)")
 
 
 class FaultReply(Exception):

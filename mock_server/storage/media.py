@@ -10,18 +10,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 from importlib import resources
 from types import MappingProxyType
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-import mutagen
-from mutagen.mp3 import MP3
-from mutagen.mp4 import MP4, MP4StreamInfoError
-
-# mutagen's own MPEG-4 box reader, which mutagen.mp4 uses but does not re-export.
-from mutagen.mp4._atom import Atom, AtomError, Atoms
-from mutagen.wave import WAVE
-
-from .pictures import picture
 from .videos import video
+
+if TYPE_CHECKING:
+    from mutagen.mp4._atom import Atom, Atoms
+
+# Pillow (pictures) and mutagen take a while to import: they are imported when a file is first made or read.
 
 
 class MediaKind(StrEnum):
@@ -139,7 +135,11 @@ def sample(
     fmt = _format_for(kind_or_format)
     if fmt in ("png", "jpeg", "webp", "bmp"):
         width, height = 64 if width is None else width, 64 if height is None else height
-        return _image(fmt, width, height) if look is None else picture(fmt, width, height, look=look, seed=seed)
+        if look is None:
+            return _image(fmt, width, height)
+        from .pictures import picture
+
+        return picture(fmt, width, height, look=look, seed=seed)
     if fmt in ("wav", "mp3"):
         return silence(1.0 if seconds is None else seconds, format=fmt)
     if fmt == "mp4" and (width, height, seconds) != (None, None, None):
@@ -231,6 +231,11 @@ def _probe_avi(data: bytes) -> MediaInfo | None:
 
 def _probe_mutagen(data: bytes) -> MediaInfo | None:
     """MPEG-4 family, WAV and MP3 through mutagen."""
+    import mutagen
+    from mutagen.mp3 import MP3
+    from mutagen.mp4 import MP4, MP4StreamInfoError
+    from mutagen.wave import WAVE
+
     try:
         parsed = mutagen.File(io.BytesIO(data), options=[MP4, WAVE, MP3])
     except (
@@ -253,6 +258,11 @@ def _probe_mutagen(data: bytes) -> MediaInfo | None:
 
 def _mpeg4_info(data: bytes, length: float) -> MediaInfo | None:
     """Tell mp4, mov and m4a apart: a video track makes video, brand 'qt  ' makes mov."""
+    import mutagen
+
+    # mutagen's own MPEG-4 box reader, which mutagen.mp4 uses but does not re-export.
+    from mutagen.mp4._atom import AtomError, Atoms
+
     fileobj = io.BytesIO(data)
     try:
         atoms = Atoms(fileobj)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ..control.faults import DroppedConnection
+from ..control.faults import is_dropped
 
 
 class ErrorTrap:
@@ -21,8 +21,7 @@ class ErrorTrap:
         """Serve one ASGI connection, remembering and re-raising whatever escapes it."""
         try:
             await self.app(scope, receive, send)
-        except DroppedConnection:
-            raise
         except Exception as error:
-            self.errors.append(error)
+            if not is_dropped(error):
+                self.errors.append(error)
             raise
