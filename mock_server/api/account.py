@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from ..callbacks.policy import check_notice_url
@@ -21,7 +23,15 @@ MAX_DISK_BYTES = 100 * 1024**3
 
 def iso(at: float) -> str:
     """A virtual time as ISO-8601 UTC."""
+    second = math.floor(at)
+    if at - second < 0.999999:  # not in the last microsecond, which datetime rounds up into the next second
+        return _iso_second(second)
     return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@lru_cache(maxsize=64)
+def _iso_second(second: int) -> str:
+    return datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 async def upload_credential(mock: Backend, call: Call) -> Rendered:

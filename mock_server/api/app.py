@@ -240,9 +240,16 @@ def header_map(request: Request) -> dict[str, str]:
 
 def query_of(request: Request) -> dict[str, str]:
     """The query string as a dict (the last of repeated names wins), parsed once: the journal reuses it."""
-    raw = request.scope["query_string"]
-    query: dict[str, str] = dict(parse_qsl(raw.decode("latin-1"), keep_blank_values=True)) if raw else {}
-    request.state.query = query
+    text = request.scope["query_string"].decode("latin-1")
+    query: dict[str, str] = {}
+    if "%" in text or "+" in text:  # something to decode
+        query = dict(parse_qsl(text, keep_blank_values=True))
+    elif text:  # parse_qsl's answer without its decoding: empty fields dropped, a name alone has ""
+        for field in text.split("&"):
+            if field:
+                name, _, value = field.partition("=")
+                query[name] = value
+    request.scope.setdefault("state", {})["query"] = query  # request.state.query, for the journal
     return query
 
 
@@ -278,7 +285,7 @@ def authenticate(mock: Backend, headers: Mapping[str, str]) -> tuple[str, str]:
     if not uid or len(uid) > 128:
         raise TopviewError("401", "Topview-Uid header is missing or invalid")
     scheme, _, key = headers.get("authorization", "").strip(" \t").partition(" ")
-    if scheme.lower() != "bearer" or not key or any(c.isspace() for c in key):
+    if scheme.lower() != "bearer" or key.split() != [key]:  # empty, or holding whitespace
         raise TopviewError("401", "Authorization header must be 'Bearer <API key>'")
     accounts = mock.config.accounts
     if accounts is not None and accounts.get(uid) != key:

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Final, Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,8 +47,14 @@ class StorageError(Exception):
         self.details = tuple(details)
 
 
+# What may make a key unsafe: an empty key or segment, a segment starting with '.', a backslash, a NUL.
+_SUSPECT: Final = re.compile(r"(?:^|/)(?:[./]|$)|[\\\x00]")
+
+
 def check_key(key: str) -> str:
     """Return ``key`` if it maps safely to a path; raise :class:`InvalidKey` otherwise."""
+    if key.isascii() and len(key) <= 255 and _SUSPECT.search(key) is None:
+        return key  # short ASCII keys: no segment or whole key can be too long, nothing suspect in it
     segments = key.split("/")
     if (
         not key

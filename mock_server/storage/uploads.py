@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from functools import lru_cache
 
 from ..engine.state import Tenant
 from .media import matches, probe
 
 
+@lru_cache(maxsize=1024)
 def account_folder(uid: str) -> str:
     """The object-key folder of an account's uploads: safe whatever characters the uid has."""
     # The uid is any header text ("a/b", "\\", ".."), so the object key names the account by a digest.

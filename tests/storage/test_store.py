@@ -107,7 +107,10 @@ def test_presigned_urls_look_like_s3_and_cloudfront(store: ObjectStore) -> None:
     assert parse_qs(cdn.query)["Expires"] == ["1767226200"]
 
 
-@pytest.mark.parametrize("key", ["", "/abs", "a//b", "../x", "a/../b", "a/./b", ".meta/x", "a\\b"])
+@pytest.mark.parametrize(
+    "key",
+    ["", "/abs", "a//b", "a/", "../x", "a/../b", "a/./b", ".meta/x", "a\\b", "a\x00b", "x/" + "é" * 128, "b" * 256],
+)
 def test_unsafe_keys_are_refused(store: ObjectStore, key: str) -> None:
     """Keys that could escape a directory (or are empty) are never signed or stored."""
     with pytest.raises(InvalidKey):
