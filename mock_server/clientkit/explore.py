@@ -14,12 +14,13 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis.database import DirectoryBasedExampleDatabase
 
+from ..control.journal import Exchange
 from ..control.scenario import Scenario
 from ..control.schema import ControlError
 from ..control.variants import Tier
 from ..engine.tasks import Progression
-from .invariants import InvariantViolation, Thresholds, judge
-from .records import ClientRun
+from .invariants import TERMINAL, InvariantViolation, Thresholds, judge
+from .records import ClientRun, task_status
 from .strategies import scenarios
 from .targets import Accounts, Target
 
@@ -89,7 +90,8 @@ def explore(target: Target, options: Options, progress: Progress | None = None) 
         return report
     if not report.operations:
         return report
-    polls = options.polls if options.polls is not None else any("taskId" in e.query for e in baseline.topview)
+    # A client polls when it queried a task before it ended; one that queries only once told (by a callback) does not.
+    polls = options.polls if options.polls is not None else any(_unfinished(e) for e in baseline.topview)
     callbacks = any(isinstance(e.body, dict) and e.body.get("noticeUrl") for e in baseline.topview)
     found: dict[str, Finding] = {}
     saved = _Saved(options.failures_dir, options.key)
@@ -130,6 +132,11 @@ def explore(target: Target, options: Options, progress: Progress | None = None) 
     report.findings = [saved.save(finding) for _, finding in sorted(found.items())]
     saved.forget_fixed(found)
     return report
+
+
+def _unfinished(exchange: Exchange) -> bool:
+    """A query of a task that answered it still going."""
+    return "taskId" in exchange.query and task_status(exchange) not in (None, *TERMINAL)
 
 
 def _hypothesis_test(example: Callable[[Scenario], None], strategy: Any, options: Options) -> Callable[[], None]:

@@ -169,5 +169,6 @@ class TopviewControls:
             contract=self.mock.contract,
             apply_scenario=self.apply_scenario,
             exchanges=lambda: self._run(self.mock.journal.entries),
+            advance=self.advance,
         )
         return check_client(fake, client, examples=examples, **options)

@@ -14,10 +14,12 @@ from pathlib import Path
 import pytest
 
 from mock_server.cli import kit_server
-from mock_server.clientkit.explore import BASELINE_BY_TIME, Options, explore
+from mock_server.clientkit.explore import BASELINE_BY_TIME, Options, Report, explore
 from mock_server.clientkit.invariants import INVARIANTS, Thresholds
+from mock_server.clientkit.records import ClientRun, Credentials
 from mock_server.clientkit.targets import CommandTarget, Fake
 from mock_server.config import MockConfig
+from mock_server.control.scenario import Scenario
 
 CLIENTS = Path(__file__).resolve().parent / "clients"
 # A busy machine only lengthens what the fake measures, never shortens it: the correct clients poll every
@@ -51,6 +53,14 @@ def fake() -> Iterator[Fake]:
         yield served
 
 
+@pytest.fixture(scope="module")
+def fast_clock() -> Iterator[Fake]:
+    """A live fake whose clock runs 50 times as fast as real time: a callback 5 s late comes in 0.1 s."""
+    config = MockConfig(seed=1, clock_mode="realtime", clock_speed=50, progression=BASELINE_BY_TIME)
+    with kit_server(config) as served:
+        yield served
+
+
 def command(name: str) -> list[str]:
     """How to run a catalog client."""
     path = CLIENTS / name
@@ -59,9 +69,24 @@ def command(name: str) -> list[str]:
 
 def found(fake: Fake, client: str, examples: int, seed: int = 3, thresholds: Thresholds = THRESHOLDS) -> list[str]:
     """The invariants the kit reports for ``client``, the first one first."""
+    return [finding.invariant for finding in explored(fake, client, examples, seed, thresholds)[0].findings]
+
+
+def explored(
+    fake: Fake, client: str, examples: int, seed: int = 3, thresholds: Thresholds = THRESHOLDS
+) -> tuple[Report, list[ClientRun]]:
+    """The kit's report on ``client``, and every run it made."""
+    runs: list[ClientRun] = []
     target = CommandTarget(fake, command(client), timeout=thresholds.timeout)
+    run_once = target.run
+
+    def run(scenario: Scenario, credentials: Credentials) -> ClientRun:
+        runs.append(run_once(scenario, credentials))
+        return runs[-1]
+
+    target.run = run  # type: ignore[method-assign]
     report = explore(target, Options(examples=examples, seed=seed, thresholds=thresholds, shrink=False))
-    return [finding.invariant for finding in report.findings]
+    return report, runs
 
 
 @pytest.mark.parametrize("invariant", PYTHON_BUGS)
@@ -88,3 +113,21 @@ def test_the_correct_shell_client_survives_100_examples(fake: Fake) -> None:
 
 def test_the_correct_python_client_survives_as_a_subprocess(fake: Fake) -> None:
     assert found(fake, "kit_client.py", examples=15, seed=12) == []
+
+
+def test_the_correct_callback_client_survives_duplicate_late_and_reordered_notices(fast_clock: Fake) -> None:
+    report, runs = explored(fast_clock, "notice_client.py", examples=20, seed=13)
+    assert report.findings == [] and not report.baseline_failed
+    aids = [run.scenario.callbacks for run in runs]
+    assert (
+        any(a.deliver_twice for a in aids) and any(a.extra_delay for a in aids) and any(a.shuffle_window for a in aids)
+    )
+    # The duplicates really came: the client saw notices of tasks it had handled, and ignored them.
+    assert any("repeated notices ignored" in run.output and "(0 repeated" not in run.output for run in runs)
+    assert all(run.scenario.progression and run.scenario.progression.mode == "time" for run in runs)
+
+
+def test_a_client_fetching_a_task_again_on_a_duplicate_notice_is_caught(fast_clock: Fake) -> None:
+    report, _ = explored(fast_clock, "notice_bug_polled_after_terminal.py", examples=40, seed=13)
+    (finding,) = report.findings
+    assert finding.invariant == "polled-after-terminal" and finding.scenario.callbacks.deliver_twice

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -10,11 +12,20 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from mock_server import TopviewMock
-from mock_server.clientkit import Credentials, PollTooFast, SwallowedError, scenarios
+from mock_server.clientkit import (
+    Credentials,
+    PolledAfterTerminal,
+    PollTooFast,
+    SwallowedError,
+    TimedOut,
+    scenarios,
+)
 from mock_server.control.scenario import Scenario
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "clients"))
-import kit_client  # the catalog's Python client, imported to run in process
+import kit_client  # the catalog's Python clients, imported to run in process
+import notice_bug_polled_after_terminal
+import notice_client
 
 FLOW = ["uploadCredential", "uploadCheck", "removeBackgroundSubmit", "removeBackgroundQuery"]
 
@@ -76,3 +87,58 @@ def test_a_planted_bug_fails_the_test_with_its_shrunk_scenario(topview_mock: Any
 def test_undeclared_exceptions_are_crashes_and_the_baseline_is_judged(topview_mock: Any) -> None:
     with pytest.raises(PollTooFast, match="in the clean baseline run"):
         topview_mock.check_client(correct, examples=5, errors=(kit_client.Failed,), min_poll_interval=5)
+
+
+def test_a_hanging_client_is_stopped_and_reported_as_timed_out(topview_mock: Any) -> None:
+    stopped = threading.Event()
+
+    def hanging(credentials: Credentials) -> None:
+        try:
+            while True:  # never returns on its own
+                time.sleep(0.01)
+        finally:
+            stopped.set()
+
+    with pytest.raises(TimedOut, match="did not finish within 1 s"):
+        topview_mock.check_client(hanging, examples=3, timeout=1)
+    assert stopped.wait(5)  # it was stopped, not left running
+
+
+def test_a_client_blocked_for_good_is_left_behind_and_reported_as_timed_out(topview_mock: Any) -> None:
+    release = threading.Event()
+    try:
+        with pytest.raises(TimedOut):
+            topview_mock.check_client(lambda credentials: release.wait(), examples=3, timeout=1)
+    finally:
+        release.set()
+
+
+def notices(credentials: Credentials, client_class: type[notice_client.NoticeClient]) -> None:
+    client = client_class(credentials.base_url, credentials.uid, credentials.api_key)
+    client.poll_interval, client.backoff = Quick.poll_interval, Quick.backoff
+    notice_client.run(client)
+
+
+def test_a_callback_client_in_process_gets_duplicate_late_and_reordered_notices(topview_mock: Any) -> None:
+    seen: list[Scenario] = []
+
+    def correct_notices(credentials: Credentials) -> None:
+        seen.append(topview_mock.mock.scenario)
+        notices(credentials, notice_client.NoticeClient)
+
+    report = topview_mock.check_client(correct_notices, examples=30, seed=3, errors=(kit_client.Failed,))
+    assert report.findings == [] and report.operations == ["scraperQuery", "scraperSubmit"]
+    aids = [scenario.callbacks for scenario in seen]
+    assert (
+        any(a.deliver_twice for a in aids) and any(a.extra_delay for a in aids) and any(a.shuffle_window for a in aids)
+    )
+    assert all(s.progression is not None and s.progression.mode == "time" for s in seen)  # it waits: the clock moves
+
+
+def test_a_duplicate_notice_mishandled_in_process_is_caught(topview_mock: Any) -> None:
+    def fetching_twice(credentials: Credentials) -> None:
+        notices(credentials, notice_bug_polled_after_terminal.Client)
+
+    with pytest.raises(PolledAfterTerminal) as raised:
+        topview_mock.check_client(fetching_twice, examples=30, seed=3, errors=(kit_client.Failed,), shrink=False)
+    assert raised.value.run.scenario.callbacks.deliver_twice  # type: ignore[union-attr]
