@@ -25,13 +25,23 @@ READ_LIMIT = 64 * 1024
 Patience = Callable[[float], AbstractAsyncContextManager[object]]
 
 
+# Cached parsed noticeUrls at most: parsing one costs more than the rest of building a request.
+MAX_URLS = 1024
+
+
 class NoticeSender:
-    """POSTs notices with an HTTP client bound to the running event loop."""
+    """POSTs notices through an HTTP transport bound to the running event loop.
+
+    The transport is called directly: an ``httpx.AsyncClient`` would add cookies, auth, redirects and URL
+    merging to every attempt, none of which a callback wants (a redirect is not an acknowledgement).
+    """
 
     def __init__(self, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self._transport = transport
-        self._client: httpx.AsyncClient | None = None
-        self._client_loop: asyncio.AbstractEventLoop | None = None
+        self._own: httpx.AsyncBaseTransport | None = None  # made here for the running loop, when none was given
+        self._own_loop: asyncio.AbstractEventLoop | None = None
+        self._urls: dict[str, httpx.URL] = {}
+        self._headers: list[tuple[bytes, bytes]] | None = None
 
     async def post(
         self, delivery: NoticeDelivery, timeout: float, patience: Patience = asyncio.timeout
@@ -42,19 +52,21 @@ class NoticeSender:
         content = json.dumps(dict(delivery.body), ensure_ascii=False, separators=(",", ":")).encode()
         # The uid came in as a header, which HTTP decodes as Latin-1: sent back byte for byte (httpx would
         # refuse anything but ASCII in a str header value).
-        headers = {b"Topview-Uid": delivery.uid.encode("latin-1", "replace"), b"Content-Type": b"application/json"}
+        headers = [
+            *self._default_headers(),
+            (b"Topview-Uid", delivery.uid.encode("latin-1", "replace")),
+            (b"Content-Type", b"application/json"),
+        ]
         try:
-            # httpx's timeout bounds each phase; the outer one bounds the whole exchange.
+            # The transport's timeouts bound each phase; the outer one bounds the whole exchange.
             async with patience(timeout):
-                request = self._client_for_this_loop().stream(
-                    "POST",
-                    delivery.url,
-                    content=content,
-                    headers=headers,
-                    timeout=timeout,
-                )
-                async with request as response:
+                request = httpx.Request("POST", self._url(delivery.url), headers=headers, content=content)
+                request.extensions["timeout"] = {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout}
+                response = await self._transport_for_this_loop().handle_async_request(request)
+                try:
                     raw = await _read_limited(response)
+                finally:
+                    await response.aclose()
         except (TimeoutError, httpx.TimeoutException):
             return None, "", f"timed out after {timeout:g} s"
         except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
@@ -68,34 +80,54 @@ class NoticeSender:
             acknowledgement_problem(text, delivery.notice_uuid, delivery.uid),
         )
 
-    def _client_for_this_loop(self) -> httpx.AsyncClient:
-        """An HTTP client bound to the running loop (a client cannot outlive its loop)."""
-        loop = asyncio.get_running_loop()
-        if self._client is None or self._client_loop is not loop:
+    def _url(self, url: str) -> httpx.URL:
+        """``url`` parsed, once per noticeUrl."""
+        parsed = self._urls.get(url)
+        if parsed is None:
             import httpx
 
-            self._client = httpx.AsyncClient(
-                transport=self._transport,
-                # A proxy from the environment must not intercept loopback calls.
-                trust_env=False,
-                # A redirect is not an acknowledgement, and could leave the allow-list.
-                follow_redirects=False,
-                limits=httpx.Limits(max_connections=None, max_keepalive_connections=20),
+            if len(self._urls) >= MAX_URLS:
+                self._urls.clear()
+            parsed = self._urls[url] = httpx.URL(url)
+        return parsed
+
+    def _default_headers(self) -> list[tuple[bytes, bytes]]:
+        """What an httpx client sends with every request: receivers see the same as before."""
+        if self._headers is None:
+            import httpx
+
+            self._headers = [
+                (b"Accept", b"*/*"),
+                (b"Accept-Encoding", b"gzip, deflate"),
+                (b"Connection", b"keep-alive"),
+                (b"User-Agent", f"python-httpx/{httpx.__version__}".encode()),
+            ]
+        return self._headers
+
+    def _transport_for_this_loop(self) -> httpx.AsyncBaseTransport:
+        """The caller's transport, or one of ours bound to the running loop (a pool cannot outlive its loop)."""
+        if self._transport is not None:
+            return self._transport
+        loop = asyncio.get_running_loop()
+        if self._own is None or self._own_loop is not loop:
+            import httpx
+
+            # No proxy from the environment: a transport used directly reads none.
+            self._own = httpx.AsyncHTTPTransport(
+                limits=httpx.Limits(max_connections=None, max_keepalive_connections=20)
             )
-            self._client_loop = loop
-        return self._client
+            self._own_loop = loop
+        return self._own
 
     async def release(self) -> None:
-        """Let go of the client bound to a short-lived loop, before that loop ends."""
-        client, self._client, self._client_loop = self._client, None, None
-        if client is not None and self._transport is None:
-            await client.aclose()  # a caller's transport is the caller's to close
+        """Let go of the transport bound to a short-lived loop, before that loop ends."""
+        own, self._own, self._own_loop = self._own, None, None
+        if own is not None:
+            await own.aclose()  # a caller's transport is the caller's to close
 
     async def aclose(self) -> None:
-        """Close the HTTP client for good."""
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        """Close our transport for good."""
+        await self.release()
 
 
 async def _read_limited(response: httpx.Response) -> bytes:
