@@ -310,14 +310,15 @@ async def read_json(mock: Backend, request: Request, headers: Mapping[str, str])
     except ClientDisconnect:  # the server closed a connection whose body never came (or the client left)
         raise TopviewError("4001", "request body never arrived whole: the client fell silent or left") from None
     raw = b"".join(chunks)
-    request.state.raw_body = raw  # for the journal: the stream cannot be read twice
+    state = request.scope.setdefault("state", {})  # request.state's, for the journal
+    state["raw_body"] = raw  # the stream cannot be read twice
     if not raw.strip():
         raise TopviewError("4001", "request body must be a JSON object")
     try:
         data = json_text.parse(raw)
     except json_text.UnreadableJson as error:
         raise TopviewError("4001", f"request body {error}") from None
-    request.state.json_body = data  # the journal shows it as parsed here (validation copies, never changes it)
+    state["json_body"] = data  # the journal shows it as parsed here (validation copies, never changes it)
     if not isinstance(data, dict):
         raise TopviewError("4001", "request body must be a JSON object")
     return data

@@ -125,7 +125,10 @@ class Journal:
             raise ValueError("journal size must be at least 1")
         self._clock = clock
         self.wall = wall  # the wall clock exchanges are timed with (the only one the fake reads)
-        self._entries: deque[Exchange] = deque(maxlen=size)
+        # Answers are journalled as plain tuples of Exchange's fields (a frozen record costs more to build than
+        # the rest of journalling) and made into Exchange records when the journal is first read after them.
+        self._entries: deque[Exchange | tuple[Any, ...]] = deque(maxlen=size)
+        self._unread = False  # some entries are still tuples
         self._seq = itertools.count(1)
 
     def record(
@@ -137,7 +140,7 @@ class Journal:
         response: Response | None = None,
         started: float | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> Exchange:
+    ) -> None:
         """Remember one exchange (``payload`` None: no envelope; ``status`` None: connection dropped).
 
         ``payload`` is the envelope as the fake made it (its code is journalled); ``response`` is what was
@@ -146,7 +149,7 @@ class Journal:
         """
         uid = (request.headers if headers is None else headers).get("topview-uid", "").strip() or None
         code = payload.get("code") if payload is not None else None
-        return self._add(
+        self._add(
             request,
             op.operation_id,
             uid,
@@ -157,9 +160,9 @@ class Journal:
             started=started,
         )
 
-    def record_object(self, operation_id: str, request: Request, response: Response, uid: str | None) -> Exchange:
+    def record_object(self, operation_id: str, request: Request, response: Response, uid: str | None) -> None:
         """Remember an object-store exchange (an upload or a download) of account ``uid``."""
-        return self._add(request, operation_id, uid, body=None, code=None, status=response.status_code, response=None)
+        self._add(request, operation_id, uid, body=None, code=None, status=response.status_code, response=None)
 
     def _add(
         self,
@@ -172,31 +175,43 @@ class Journal:
         status: int | None,
         response: Response | None,
         started: float | None = None,
-    ) -> Exchange:
+    ) -> None:
         now = self.wall()
         scope = request.scope
         state = scope.get("state") or {}  # what request.state holds, read without Starlette's attribute errors
         query = state.get("query")  # as the pipeline parsed it
-        entry = Exchange(
-            seq=next(self._seq),
-            at=self._clock.now(),
-            method=scope["method"],
-            path=scope["path"],  # not request.url: building a URL costs more than the rest
-            operation_id=operation_id,
-            uid=uid,
-            query=dict(request.query_params) if query is None else query,
-            body=body,
-            code=code,
-            status=status,
-            wall=now if started is None else started,
-            duration=0.0 if started is None else now - started,
-            fault=state.get("fault"),
-            variants=tuple(state.get("variants", ())),
-            raw_headers=request.headers.raw,
-            raw_response=None if response is None else bytes(response.body),
+        # Exchange's fields, in order: made into the record when the journal is read (_exchanges).
+        self._entries.append(
+            (
+                next(self._seq),  # seq
+                self._clock.now(),  # at
+                scope["method"],
+                scope["path"],  # not request.url: building a URL costs more than the rest
+                operation_id,
+                uid,
+                dict(request.query_params) if query is None else query,
+                body,
+                code,
+                status,
+                now if started is None else started,  # wall
+                0.0 if started is None else now - started,  # duration
+                state.get("fault"),
+                tuple(state.get("variants", ())),
+                request.headers.raw,
+                None if response is None else bytes(response.body),
+            )
         )
-        self._entries.append(entry)
-        return entry
+        self._unread = True
+
+    def _exchanges(self) -> deque[Exchange | tuple[Any, ...]]:
+        """Every kept entry, each an Exchange record (the tuples journalled since the last read made into one)."""
+        if self._unread:
+            entries = self._entries
+            self._entries = deque(
+                (e if isinstance(e, Exchange) else Exchange(*e) for e in entries), maxlen=entries.maxlen
+            )
+            self._unread = False
+        return self._entries
 
     def entries(
         self,
@@ -209,8 +224,9 @@ class Journal:
         """Exchanges, oldest first, optionally of one account, operation or code; ``limit`` keeps the newest."""
         found = [
             e
-            for e in self._entries
-            if (uid is None or e.uid == uid)
+            for e in self._exchanges()
+            if isinstance(e, Exchange)  # every one is, once read
+            and (uid is None or e.uid == uid)
             and (operation_id is None or e.operation_id == operation_id)
             and (code is None or e.code == code)
         ]
@@ -222,6 +238,7 @@ class Journal:
     def reset(self) -> None:
         """Forget everything."""
         self._entries.clear()
+        self._unread = False
         self._seq = itertools.count(1)
 
 

@@ -96,6 +96,25 @@ async def test_bounded_in_memory(contract: Contract) -> None:
     assert [e.seq for e in journal.entries()] == [3, 4, 5]
 
 
+async def test_reads_between_answers_see_every_exchange_once_in_order(contract: Contract) -> None:
+    """Exchanges journalled before and after a read, and evicted meanwhile, read back whole and in order."""
+    app = create_app(mock=TopviewMock(MockConfig(journal_size=4), contract=contract))
+    journal = app.state.mock.journal
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=BASE_URL) as client:
+        for _ in range(3):
+            await client.get("/v1/caption/list", headers=headers())
+        first = journal.entries()
+        await client.get("/v1/caption/list?pageNo=2", headers=headers())
+        await client.post("/v1/scraper/task/submit", json={}, headers=headers())
+    assert [e.seq for e in first] == [1, 2, 3]
+    read = journal.entries()
+    assert [e.seq for e in read] == [2, 3, 4, 5]
+    assert read[:2] == first[1:]  # read once, kept as read
+    assert (read[2].operation_id, read[2].query, read[2].code) == ("captionList", {"pageNo": "2"}, "200")
+    assert (read[3].method, read[3].body, read[3].code, read[3].response["code"]) == ("POST", {}, "4003", "4003")
+    assert journal.entries(code="4003") == [read[3]]
+
+
 async def test_reset_forgets_the_journal(client: httpx.AsyncClient, mock: TopviewMock) -> None:
     """A full reset empties the journal and numbers from 1 again."""
     await client.get("/v1/caption/list", headers=headers())
