@@ -8,6 +8,7 @@ Over a socket (wrk, installed with apt-get if missing): task query, submit and u
 fake and a bare Starlette app answering the same envelopes, each on uvicorn with uvloop and httptools.
 In process: a task query through ``FakeTopview.client`` against bare ``httpx.ASGITransport``; query,
 submit and a list page as state grows; the cost of finishing a task; whole lifecycles with callbacks.
+Memory: the resident size of a fake holding as many finished tasks, results made or not.
 Start-up: the pytest plugin in a session not using it, the first and later fakes, serve's first answer.
 Rounds alternate between the fake and its baseline; the table shows the median of per-round ratios with
 their spread, and absolute figures (medians) labelled with the machine.
@@ -23,6 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import in_process
+import memory
 import served
 import start_up
 from stats import Row, machine, table
@@ -53,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         rows += in_process.request_cost(rounds, count)
     else:
         rows += in_process.measure(rounds, count, big, lives)
+        rows += memory.measure(1, big)
         rows.append(start_up.plugin(rounds))
         rows += start_up.fakes(rounds)
         rows.append(start_up.serve(rounds))

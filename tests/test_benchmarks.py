@@ -22,6 +22,8 @@ def test_the_benchmark_runs_and_prints_its_table() -> None:
         "state: task submit",
         "finishing a task",
         "lifecycles",
+        "memory: RSS holding",
+        "board task list page",
         "plugins:",
         "serve:",
     ):
