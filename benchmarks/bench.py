@@ -57,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         rows += in_process.measure(rounds, count, big, lives)
         rows += memory.measure(1, big)
         rows.append(start_up.plugin(rounds))
+        rows.append(start_up.plugin_import(rounds))
         rows += start_up.fakes(rounds)
         rows.append(start_up.serve(rounds))
     print(header)

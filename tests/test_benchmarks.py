@@ -25,6 +25,7 @@ def test_the_benchmark_runs_and_prints_its_table() -> None:
         "memory: RSS holding",
         "board task list page",
         "plugins:",
+        "their import in a fresh process",
         "serve:",
     ):
         assert figure in out
