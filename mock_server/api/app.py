@@ -11,6 +11,7 @@ from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
 
 from ..callbacks.policy import check_notice_url
 from ..contract import json_text
@@ -166,7 +167,24 @@ async def wrong_method(request: Request, exc: Exception) -> Response:
     )
 
 
-def endpoint(mock: Backend, op: Operation, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+class Endpoint:
+    """An operation's pipeline as the route's ASGI app.
+
+    Starlette would wrap a request function in its request/response adapter and exception-handler lookup;
+    the pipeline turns every error into an envelope itself and lets only bugs (answered 500 by the
+    app's error middleware) and dropped connections through, so the wrapping adds only cost.
+    """
+
+    def __init__(self, pipeline: Callable[[Request], Awaitable[Response]]) -> None:
+        self.pipeline = pipeline
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer one request."""
+        response = await self.pipeline(Request(scope, receive, send))
+        await response(scope, receive, send)
+
+
+def endpoint(mock: Backend, op: Operation, handler: Handler) -> Endpoint:
     """The request pipeline of one operation: auth, parse, validate, rules, handle, envelope."""
     reads = reads_of(op, handler)
 
@@ -202,7 +220,7 @@ def endpoint(mock: Backend, op: Operation, handler: Handler) -> Callable[[Reques
             mock.journal.record(op, request, None, 500)
             raise
 
-    return journalled
+    return Endpoint(journalled)
 
 
 async def prepare(
