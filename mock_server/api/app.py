@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl
 
 import orjson
 from starlette.applications import Starlette
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
@@ -319,14 +319,21 @@ async def read_json(mock: Backend, request: Request, headers: Mapping[str, str])
     limit = mock.config.max_body_bytes
     chunks: list[bytes] = []
     size = 0
-    try:
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise TopviewError("4000", f"request body is larger than {limit} bytes")
-            chunks.append(chunk)
-    except ClientDisconnect:  # the server closed a connection whose body never came (or the client left)
-        raise TopviewError("4001", "request body never arrived whole: the client fell silent or left") from None
+    receive = request.receive  # read as Request.stream reads it, without its async generator
+    request._stream_consumed = True  # the body cannot be read again: the pipeline keeps it (below)
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":  # the server closed a connection whose body never came
+            raise TopviewError("4001", "request body never arrived whole: the client fell silent or left")
+        if message["type"] != "http.request":
+            continue
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise TopviewError("4000", f"request body is larger than {limit} bytes")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
     raw = b"".join(chunks)
     state = request.scope.setdefault("state", {})  # request.state's, for the journal
     state["raw_body"] = raw  # the stream cannot be read twice

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-from topview_calls import assert_error, headers, ok
+from topview_calls import BASE_URL, assert_error, headers, ok
 
-from mock_server import TopviewMock
+from mock_server import MockConfig, TopviewMock, create_app
+from mock_server.contract.openapi import Contract
 
 pytestmark = pytest.mark.anyio
 HEADERS = headers()
@@ -183,3 +185,23 @@ async def test_unknown_ids_come_before_the_state(client: httpx.AsyncClient, mock
     body.pop("voiceId")
     response = await client.post("/v1/m2v/task/submit", json=body, headers=HEADERS)
     assert_error(response.json(), "4100")
+
+
+async def test_a_body_arriving_in_pieces_is_read_whole_and_bounded(contract: Contract) -> None:
+    """Chunks are joined before parsing; past ``max_body_bytes`` the request is refused with 4000."""
+    app = create_app(mock=TopviewMock(MockConfig(max_body_bytes=200), contract=contract))
+    body = b'{"productLink": "https://shop.example.com/p/1"}'
+
+    async def pieces(raw: bytes, size: int) -> AsyncIterator[bytes]:
+        for start in range(0, len(raw), size):
+            yield raw[start : start + size]
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=BASE_URL) as client:
+        sent = {**headers(), "Content-Type": "application/json"}
+        whole = (await client.post(SUBMIT, content=pieces(body, 7), headers=sent)).json()
+        assert whole["code"] == "200"
+        big = body[:-1] + b', "x": "' + b"y" * 200 + b'"}'
+        refused = (await client.post(SUBMIT, content=pieces(big, 50), headers=sent)).json()
+    assert (refused["code"], refused["message"]) == ("4000", "request body is larger than 200 bytes")
+    journalled = app.state.mock.journal.entries()
+    assert journalled[0].body == {"productLink": "https://shop.example.com/p/1"}
