@@ -136,8 +136,10 @@ def _variants(
         if isinstance(items, Mapping) and depth < _MAX_DEPTH:
             yield from _variants(operation, (*path, "[]"), items, optional=False, depth=depth + 1)
     if types & {"integer", "number"}:
-        yield Variant(operation, "min", path, value=_bound(schema, "minimum", 0))
-        yield Variant(operation, "max", path, value=_bound(schema, "maximum", INT_MAX))
+        low, high = _extremes(schema)
+        if low is not None and high is not None:
+            yield Variant(operation, "min", path, value=low)
+            yield Variant(operation, "max", path, value=high)
         yield Variant(operation, "number-string", path)
     if "string" in types:
         if "enum" in schema:
@@ -173,6 +175,16 @@ def _types(schema: Mapping[str, Any]) -> set[str]:
             return {"string"} if all(isinstance(v, str) for v in values) else set()
         return set()
     return {kind} if isinstance(kind, str) else set(kind)
+
+
+def _extremes(schema: Mapping[str, Any]) -> tuple[float | int | None, float | int | None]:
+    """The smallest and largest numbers the schema allows (None when it allows only one, or names them)."""
+    if "const" in schema:
+        return None, None
+    if "enum" in schema:  # e.g. an avatar ``type`` of 0, 1 or 2: in range means one of them
+        numbers = [v for v in schema["enum"] if isinstance(v, int | float) and not isinstance(v, bool)]
+        return (min(numbers), max(numbers)) if len(numbers) > 1 else (None, None)
+    return _bound(schema, "minimum", 0), _bound(schema, "maximum", INT_MAX)
 
 
 def _bound(schema: Mapping[str, Any], keyword: str, default: int) -> float | int:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
+from topview_calls import assert_valid
 
 from mock_server.contract.openapi import Contract
 from mock_server.control.variants import (
@@ -115,3 +119,20 @@ def test_a_variant_is_checked() -> None:
     with pytest.raises(VariantError, match="needs a value"):
         Variant("scraperQuery", "long", ())
     assert Variant("scraperQuery", "upper", ("result", "status")).tier == "drift"
+
+
+SUCCESS_FIXTURES = sorted(
+    path
+    for path in (Path(__file__).resolve().parents[2] / "fixtures").glob("*/*.json")
+    if path.parent.name != "callbacks" and json.loads(path.read_text(encoding="utf-8"))["response"]["code"] == "200"
+)
+
+
+@pytest.mark.parametrize("path", SUCCESS_FIXTURES, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_every_valid_tier_variant_of_a_real_answer_stays_within_the_contract(path: Path, contract: Contract) -> None:
+    """Tier ``valid`` promises answers a correct client must accept: each one still matches the contract."""
+    fixture = json.loads(path.read_text(encoding="utf-8"))
+    operation_id = fixture["operationId"]
+    for site in sites(operation_id, contract[operation_id].result_schema):
+        assert site.tier == "valid"
+        assert_valid(operation_id, reshape(fixture["response"], site))
