@@ -56,8 +56,10 @@ def serve_child(kind: str, conn: multiprocessing.connection.Connection, result: 
             runner.run(Uvicorn(config).serve(sockets=[sock]))
         else:
             from mock_server import MockConfig, TopviewMock, create_app
+            from mock_server.testing.server import tune_collector
 
             mock = TopviewMock(MockConfig(clock_mode="realtime", credits=1e12))  # serve's defaults, ticker on
+            tune_collector()  # as topview-mock serve does
             runner.run(serve(create_app(mock=mock), mock, sock, log_level="warning", http="httptools"))
 
 

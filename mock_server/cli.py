@@ -21,7 +21,18 @@ from .config import MockConfig
 from .engine.tasks import Progression
 from .mock import TopviewMock, create_app
 from .recording import arguments as recording
-from .testing.server import LOOPS, PARSERS, LiveServer, bind, loop_factory, loop_name, parser_name, serve, url_of
+from .testing.server import (
+    LOOPS,
+    PARSERS,
+    LiveServer,
+    bind,
+    loop_factory,
+    loop_name,
+    parser_name,
+    serve,
+    tune_collector,
+    url_of,
+)
 from .testing.trap import ErrorTrap
 
 if TYPE_CHECKING:
@@ -281,6 +292,7 @@ def run_serve(options: Mapping[str, Any]) -> int:
         if config.data_dir:
             print(f"state kept in {config.data_dir}", flush=True)
 
+    tune_collector()
     try:
         with asyncio.Runner(loop_factory=loop_factory(loop)) as runner:
             runner.run(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 
@@ -10,7 +12,7 @@ import pytest
 
 from mock_server import MockConfig, TopviewMock
 from mock_server.contract.openapi import Contract
-from mock_server.testing.server import LiveServer
+from mock_server.testing.server import GC_YOUNG_THRESHOLD, LiveServer
 
 PRODUCT = {"productLink": "https://shop.example.com/p/1"}
 
@@ -91,3 +93,14 @@ def test_stop_frees_the_port(contract: Contract) -> None:
         httpx.get(url + "/user/credit/detail", timeout=2)
     with pytest.raises(RuntimeError):
         server.advance(1)
+
+
+def test_a_served_fake_freezes_its_start_up_and_collects_young_objects_less_often() -> None:
+    # In a child process: freezing the collector is for a process that only serves, never a test run.
+    probe = (
+        "import gc; from mock_server import TopviewMock; from mock_server.testing.server import tune_collector; "
+        "TopviewMock(); tune_collector(); print(gc.get_threshold()[0], gc.get_freeze_count())"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120)
+    young, frozen = map(int, done.stdout.split())
+    assert young == GC_YOUNG_THRESHOLD > 700 and frozen > 10_000  # the contract and catalogues are frozen
