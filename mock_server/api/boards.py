@@ -7,6 +7,8 @@ import zipfile
 from itertools import islice
 from typing import Any
 
+import anyio
+
 from ..contract.groups import BOARD_DOWNLOAD
 from ..contract.results import render
 from ..engine.credits import ZERO, credit_number
@@ -17,6 +19,8 @@ from ..storage.links import Media
 from .account import iso
 from .backend import Backend
 from .call import Call
+
+ZIP_SLICE = 64  # results zipped between two yields to the event loop
 
 # -- boards ------------------------------------------------------------------------------------------
 
@@ -249,10 +253,10 @@ async def batch_download_submit(mock: Backend, call: Call) -> dict[str, Any]:
         api_key=call.api_key,
     )
     mock.engine.submit(call.tenant, task)
-    return download_json(mock, call, task)
+    return await download_json(mock, call, task)
 
 
-def download_json(mock: Backend, call: Call, task: Task) -> dict[str, Any]:
+async def download_json(mock: Backend, call: Call, task: Task) -> dict[str, Any]:
     """A batch download's state; success carries a signed, expiring ZIP URL."""
     total = len(task.params["taskIds"])
     done = task.status == "success"
@@ -273,7 +277,9 @@ def download_json(mock: Backend, call: Call, task: Task) -> dict[str, Any]:
     }
     if done:
         key = f"downloads/{task.task_id}.zip"
-        stored = mock.store.get_object(key) or mock.store.put_object(key, _zip(mock, call, task), "application/zip")
+        stored = mock.store.get_object(key)
+        if stored is None:
+            stored = mock.store.put_object(key, await _zip(mock, call, task), "application/zip")
         seconds = mock.config.result_url_seconds
         body.update(
             downloadUrl=mock.store.presign_get(call.base_url, key, seconds, cdn=True),
@@ -284,13 +290,20 @@ def download_json(mock: Backend, call: Call, task: Task) -> dict[str, Any]:
     return body
 
 
-def _zip(mock: Backend, call: Call, task: Task) -> bytes:
+async def _zip(mock: Backend, call: Call, task: Task) -> bytes:
+    """The archive of the chosen tasks' results, made in slices that let other requests through.
+
+    ``selectAll`` can pick every task of a board, and each result not yet made costs a fraction of a
+    millisecond: a large batch in one go would hold the event loop for seconds.
+    """
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        for task_id in task.params["taskIds"]:
+        for count, task_id in enumerate(task.params["taskIds"], 1):
             source = call.tenant.tasks.get(task_id)
             result = render(mock.task_result(source), mock.url_for(call.base_url, cdn=False)) if source else {}
             archive.writestr(f"{task_id}/result.json", repr(result))
+            if count % ZIP_SLICE == 0:
+                await anyio.sleep(0)
     return buffer.getvalue()
 
 
@@ -300,4 +313,4 @@ async def batch_download_status(mock: Backend, call: Call) -> dict[str, Any]:
     if task is None or task.kind != BOARD_DOWNLOAD.name:
         raise not_found("downloadTaskId", call.query["downloadTaskId"])
     mock.engine.polled(task)
-    return download_json(mock, call, task)
+    return await download_json(mock, call, task)

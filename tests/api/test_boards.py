@@ -7,11 +7,13 @@ import io
 import zipfile
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 from topview_calls import OTHER_UID, UID, materials, ok, submit, valid_op
 
 from mock_server import TopviewMock
+from mock_server.api.boards import ZIP_SLICE
 
 DEFAULT_NAME = "My First Board"
 
@@ -394,3 +396,33 @@ async def test_boards_and_board_tasks_are_isolated_per_account(client: httpx.Asy
     # the owner still has everything
     assert [t["taskId"] for t in (await board_tasks(client, board_id))["list"]] == [task_id]
     assert ok(await valid_op(client, "boardDetail", params={"boardId": board_id}))["name"] == "Private"
+
+
+@pytest.mark.anyio
+async def test_a_large_batch_download_lets_other_requests_through_while_it_zips(
+    client: httpx.AsyncClient, mock: TopviewMock
+) -> None:
+    """selectAll may pick a whole board: its ZIP is made in slices, and a request sent meanwhile is answered first."""
+    board_id = await create_board(client, "Large")
+    for _ in range(5 * ZIP_SLICE):
+        await image_task(client, board_id)
+    body = {"boardId": board_id, "selectAll": True, "filter": {"mediaType": "image"}}
+    download_id = ok(await valid_op(client, "boardBatchDownloadSubmit", body=body))["downloadTaskId"]
+    mock.advance(10)
+    answered: list[str] = []
+
+    async def status() -> None:
+        done = ok(await valid_op(client, "boardBatchDownloadStatus", params={"downloadTaskId": download_id}))
+        answered.append(done["status"])
+        zipped = await client.get(done["downloadUrl"])
+        with zipfile.ZipFile(io.BytesIO(zipped.content)) as archive:
+            assert len(archive.namelist()) == 5 * ZIP_SLICE
+
+    async def credits() -> None:
+        ok(await valid_op(client, "userCreditDetail"))
+        answered.append("credits")
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(status)  # first: it reaches the zipping before the other request starts
+        group.start_soon(credits)
+    assert answered == ["credits", "success"]
