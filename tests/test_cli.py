@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import httpx
 import pytest
+from wire import lines_of
 
 from mock_server.cli import main, mock_config, parser, settings
 from mock_server.contract.resources import CACHE_ENV
@@ -94,19 +93,6 @@ def test_serve_starts_without_what_other_commands_need(tmp_path: Path) -> None:
         done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=environment)
         assert done.returncode == 0, done.stderr
         assert done.stdout.strip() == ("['yaml']" if start == "cold" else "[]"), start
-
-
-def lines_of(process: subprocess.Popen[str]) -> queue.Queue[str]:
-    """The process's stdout lines, read in a thread so the test can wait with a timeout."""
-    lines: queue.Queue[str] = queue.Queue()
-
-    def pump() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.put(line.rstrip("\n"))
-
-    threading.Thread(target=pump, daemon=True).start()
-    return lines
 
 
 def wait_for_port(url: str, timeout: float = 30.0) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 from receivers import Receiver, serving_in_thread
+from wire import connect
 
 from mock_server import MockConfig, Progression, TopviewMock
 from mock_server.contract.openapi import Contract
@@ -80,14 +81,6 @@ async def client(number: int, url: str, notice_url: str, seen: Seen) -> None:
             seen.answer(await api.get("/boards/list", params={"pageSize": 100}))
 
 
-def slow_client(url: str, request: bytes) -> socket.socket:
-    """A connection that sends ``request`` (incomplete) and then nothing."""
-    host, port = url.removeprefix("http://").rsplit(":", 1)
-    sock = socket.create_connection((host, int(port)), timeout=60)
-    sock.sendall(request)
-    return sock
-
-
 def dropped(sock: socket.socket) -> bool:
     """Whether the server closed the connection (EOF, or reset) before the bounded wait ran out."""
     try:
@@ -124,7 +117,7 @@ def test_64_clients_and_some_slow_ones(tmp_path: Path, contract: Contract, keep:
     with serving_in_thread(receiver) as notice_url:
         server = LiveServer(TopviewMock(config, contract=contract), read_timeout=5.0).start()
         try:
-            slow = [slow_client(server.url, request) for request in SLOW]
+            slow = [connect(server.url, request) for request in SLOW]
             seen = Seen()
 
             async def everyone() -> None:

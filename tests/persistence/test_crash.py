@@ -11,7 +11,6 @@ issued before the crash still takes its bytes.
 from __future__ import annotations
 
 import os
-import queue
 import signal
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from typing import Any
 import httpx
 import pytest
 from receivers import Receiver, serving_in_thread
+from wire import lines_of
 
 from mock_server.storage.media import sample
 
@@ -61,14 +61,7 @@ def served(data_dir: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
     command = [sys.executable, "-m", "mock_server", "serve", "--port", "0", "--clock", "manual", "--seed", "3"]
     command += ["--data-dir", str(data_dir), "--log-level", "warning", "--notice-timeout", "30"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    lines: queue.Queue[str] = queue.Queue()
-
-    def pump() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.put(line.rstrip("\n"))
-
-    threading.Thread(target=pump, daemon=True).start()
+    lines = lines_of(process)
     try:
         first = lines.get(timeout=120)
         assert first.startswith("topview-mock listening on "), first

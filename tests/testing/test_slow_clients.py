@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from wire import connect
 
 from mock_server import MockConfig, TopviewMock
 from mock_server.contract.openapi import Contract
@@ -28,14 +29,6 @@ def server(contract: Contract) -> Iterator[LiveServer]:
         yield live
     finally:
         live.stop()
-
-
-def connect(url: str, sent: bytes) -> socket.socket:
-    """A connection that sent ``sent`` and will send nothing more."""
-    host, port = url.removeprefix("http://").rsplit(":", 1)
-    sock = socket.create_connection((host, int(port)), timeout=60)
-    sock.sendall(sent)
-    return sock
 
 
 def closed_by_server(sock: socket.socket) -> bytes:
