@@ -292,8 +292,8 @@ def run_serve(options: Mapping[str, Any]) -> int:
         if config.data_dir:
             print(f"state kept in {config.data_dir}", flush=True)
 
-    tune_collector()
     try:
+        tune_collector()
         with asyncio.Runner(loop_factory=loop_factory(loop)) as runner:
             runner.run(
                 serve(

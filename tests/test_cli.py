@@ -15,6 +15,7 @@ import httpx
 import pytest
 from wire import lines_of
 
+from mock_server import cli
 from mock_server.cli import main, mock_config, parser, settings
 from mock_server.contract.resources import CACHE_ENV
 from mock_server.engine.tasks import Progression
@@ -170,3 +171,20 @@ def test_an_unknown_loop_or_parser_is_refused(capsys: pytest.CaptureFixture[str]
         with pytest.raises(SystemExit):
             main(["serve", flag, "trio"])
         assert "invalid choice: 'trio'" in capsys.readouterr().err
+
+
+def test_serve_tunes_the_collector_before_it_serves(monkeypatch: pytest.MonkeyPatch) -> None:
+    steps: list[str] = []
+
+    class Served(Exception):
+        """Stops serve where it would start serving."""
+
+    async def serve(*args: object, **kwargs: object) -> None:
+        steps.append("serve")
+        raise Served
+
+    monkeypatch.setattr(cli, "tune_collector", lambda: steps.append("tune"))
+    monkeypatch.setattr(cli, "serve", serve)
+    with pytest.raises(Served):
+        main(["serve", "--port", "0"])
+    assert steps == ["tune", "serve"]
