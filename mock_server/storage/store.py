@@ -44,6 +44,29 @@ S3_PARAMS: Final = (
 )
 _METHODS: Final = ["GET", "HEAD", "PUT", "POST", "DELETE", "PATCH"]  # the rest get S3's 405
 _CDN_SAFE: Final = str.maketrans("+=/", "-_~")  # CloudFront's URL-safe base64 alphabet
+_IPAD: Final = bytes(x ^ 0x36 for x in range(256))  # HMAC's inner and outer pads, as translation tables
+_OPAD: Final = bytes(x ^ 0x5C for x in range(256))
+
+
+class Hmac:
+    """HMAC-SHA256 under one key, its padded key hashed once: ``hmac.digest`` pads and hashes it again on every
+    call, which was a third of signing an upload URL."""
+
+    __slots__ = ("_inner", "_outer")
+
+    def __init__(self, key: bytes) -> None:
+        block = hashlib.sha256().block_size
+        key = (hashlib.sha256(key).digest() if len(key) > block else key).ljust(block, b"\0")  # as RFC 2104
+        self._inner = hashlib.sha256(key.translate(_IPAD))
+        self._outer = hashlib.sha256(key.translate(_OPAD))
+
+    def digest(self, message: bytes) -> bytes:
+        """The HMAC of ``message`` (the same bytes as ``hmac.digest(key, message, "sha256")``)."""
+        inner = self._inner.copy()
+        inner.update(message)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.digest()
 
 
 UploadHook = Callable[[str, StoredObject], None]
@@ -56,6 +79,7 @@ class ObjectStore:
     __slots__ = (
         "_bucket",
         "_clock",
+        "_mac",
         "_making",
         "_requests",
         "_secret",
@@ -76,6 +100,7 @@ class ObjectStore:
     ) -> None:
         self._clock = clock
         self._secret = secret
+        self._mac = Hmac(secret)
         self.max_bytes = max_bytes
         self.on_upload = on_upload
         # Called with a key nothing is stored under, when it is downloaded: may make the object then.
@@ -165,12 +190,12 @@ class ObjectStore:
     def _s3_signature(self, method: str, key: str, params: dict[str, str]) -> str:
         """Hex HMAC-SHA256 over the method, the key and every signed query parameter."""
         fields = [method, key, *(params[name] for name in S3_PARAMS[:-1])]
-        return hmac.digest(self._secret, "\n".join(fields).encode(), "sha256").hex()
+        return self._mac.digest("\n".join(fields).encode()).hex()
 
     def _cdn_signature(self, key: str, expires_at: str, key_pair_id: str) -> str:
         """CloudFront-alphabet base64 of an HMAC-SHA256 over the key and expiry."""
         message = f"CDN\n{key}\n{expires_at}\n{key_pair_id}".encode()
-        digest = hmac.digest(self._secret, message, "sha256")
+        digest = self._mac.digest(message)
         return base64.b64encode(digest).decode().translate(_CDN_SAFE)
 
     def _authorise_s3(self, request: Request, method: str, key: str) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import io
+import re
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -25,7 +27,7 @@ from starlette.applications import Starlette
 from mock_server.engine.clock import Clock
 from mock_server.storage.buckets import InvalidKey, StoredObject, check_key
 from mock_server.storage.media import sample
-from mock_server.storage.store import DEFAULT_CONTENT_TYPE, ObjectStore
+from mock_server.storage.store import DEFAULT_CONTENT_TYPE, Hmac, ObjectStore
 
 BASE = "http://fake.test"
 SECRET = b"test-secret"
@@ -119,6 +121,24 @@ def test_unsafe_keys_are_refused(store: ObjectStore, key: str) -> None:
         store.presign_put(BASE, key)
     with pytest.raises(InvalidKey):
         store.put_object(key, b"x")
+
+
+@given(st.text(alphabet="ab./\\\x00", max_size=12))
+def test_a_short_key_is_refused_exactly_when_something_in_it_is_unsafe(key: str) -> None:
+    """An empty key or segment, a segment starting with '.', a backslash or a NUL, and nothing else, is refused."""
+    unsafe = re.search(r"(?:^|/)(?:[./]|$)|[\\\x00]", key) is not None
+    try:
+        check_key(key)
+        refused = False
+    except InvalidKey:
+        refused = True
+    assert refused == unsafe
+
+
+@given(st.binary(max_size=150), st.binary(max_size=300))
+def test_the_stores_hmac_is_the_standard_one(key: bytes, message: bytes) -> None:
+    """Signing with the key's pads hashed once gives hmac.digest's bytes, for short and long keys alike."""
+    assert Hmac(key).digest(message) == hmac.digest(key, message, "sha256")
 
 
 @pytest.mark.parametrize("expires_in", [0, -5, 604_801])
