@@ -160,10 +160,10 @@ class Backend:
         if "boardId" in (call.op.body_schema or {}).get("properties", {}):  # newer endpoints file on boards
             board_id = body.get("boardId") or call.tenant.default_board.board_id
             task.board_id = board_id
-            task.board_task_ids = [self.state.ids.new()]
+            task.board_task_ids = (self.state.ids.new(),)
         if parent is not None:
             task.parent_id = parent.task_id
-            parent.children.append(task.task_id)
+            parent.children += (task.task_id,)
             self.state.note(parent)
         return self.engine.submit(call.tenant, task)
 

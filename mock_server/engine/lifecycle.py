@@ -126,10 +126,11 @@ class Engine:
         while due_list and due_list[0][0] <= now:
             if limit is not None and taken >= limit:
                 return False
-            due, _, task = heapq.heappop(due_list)
-            if task.due_at != due or task.finished:
-                continue  # rescheduled, finished meanwhile, or already taken from the other heap
-            self._step(task, due)
+            entry = heapq.heappop(due_list)
+            if _stale(entry):
+                continue
+            task = entry[2]
+            self._step(task, entry[0])
             taken += 1
         return True
 
@@ -202,11 +203,8 @@ class Engine:
             task.due_at = None
             return
         wait = task.progression.init if task.status == "init" else task.progression.running
-        task.due_at = at + wait
-        self._seq += 1
-        entry = (task.due_at, self._seq, task)
-        heapq.heappush(self._due, entry)
-        heapq.heappush(self._due_by_uid.setdefault(task.uid, []), entry)
+        task.due_at = due = at + wait
+        self._queue(task, due)
 
     def _step(self, task: Task, at: float) -> None:
         self.transitions += 1
@@ -244,10 +242,20 @@ class Engine:
     def adopt(self, task: Task) -> None:
         """Schedule a task restored from disk at the due time it had (its state is already its own)."""
         if task.due_at is not None and not task.finished:
-            self._seq += 1
-            entry = (task.due_at, self._seq, task)
-            heapq.heappush(self._due, entry)
-            heapq.heappush(self._due_by_uid.setdefault(task.uid, []), entry)
+            self._queue(task, task.due_at)
+
+    def _queue(self, task: Task, due: float) -> None:
+        """Queue the task's next transition, due at ``due``, in the fake's heap and its account's."""
+        self._seq += 1
+        entry = (due, self._seq, task)
+        heapq.heappush(self._due, entry)
+        lane = self._due_by_uid.setdefault(task.uid, [])
+        # The fake's heap takes most transitions, and their entries stay in the account's until an
+        # account-wide read: drop those at its top as new ones join, so it holds about the account's
+        # unfinished tasks, not two entries for every task ever submitted.
+        while lane and _stale(lane[0]):
+            heapq.heappop(lane)
+        heapq.heappush(lane, entry)
 
     def forget(self) -> None:
         """Drop all scheduled work (after a full reset)."""
@@ -256,6 +264,13 @@ class Engine:
         if self._background is not None:
             self._background.cancel()
             self._background = None
+
+
+def _stale(entry: tuple[float, int, Task]) -> bool:
+    """True when a queued transition is no longer the task's: rescheduled, finished meanwhile, or already taken
+    from the other heap."""
+    due, _, task = entry
+    return task.due_at != due or task.finished
 
 
 def describe(task: Task) -> dict[str, Any]:

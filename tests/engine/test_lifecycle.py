@@ -489,3 +489,20 @@ def _unsigned(value: Any) -> Any:
     if isinstance(value, list):
         return [_unsigned(v) for v in value]
     return value.split("?")[0] if isinstance(value, str) and value.startswith("http") else value
+
+
+
+def test_an_accounts_queue_holds_its_unfinished_tasks_not_every_task_it_ever_had(mock: TopviewMock) -> None:
+    """Transitions the fake's clock took leave the account's own queue as new ones join it.
+
+    A served fake nobody reads account-wide (credit logs, boards) once kept two queued entries for every
+    task it was ever sent, each one more object for the garbage collector to walk.
+    """
+    for _ in range(5):
+        tasks = _bulk(mock, "busy", 200)
+        mock.advance(5)  # the fake's clock takes every transition: nobody reads the account
+        assert all(task.status == "success" for task in tasks)
+    assert len(mock.engine._due_by_uid["busy"]) <= 2 * 200  # the last round's entries at most, not 2,000
+    before = mock.engine.transitions
+    mock.engine.settle_tenant("busy")  # an account-wide read finds nothing left to take
+    assert mock.engine.transitions == before
