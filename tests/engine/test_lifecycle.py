@@ -491,7 +491,6 @@ def _unsigned(value: Any) -> Any:
     return value.split("?")[0] if isinstance(value, str) and value.startswith("http") else value
 
 
-
 def test_an_accounts_queue_holds_its_unfinished_tasks_not_every_task_it_ever_had(mock: TopviewMock) -> None:
     """Transitions the fake's clock took leave the account's own queue as new ones join it.
 
