@@ -24,6 +24,7 @@ from ..callbacks.records import NoticeDelivery
 from ..mock import TopviewMock, create_app
 from .controls import TopviewControls
 from .defaults import BASE_URL, DEFAULT_API_KEY, DEFAULT_UID
+from .latency import InProcessTransport, hold_latency
 from .trap import ErrorTrap
 
 __all__ = ["BASE_URL", "DEFAULT_API_KEY", "DEFAULT_UID", "ErrorTrap", "FakeTopview", "SyncASGITransport"]
@@ -35,11 +36,12 @@ class SyncASGITransport(httpx.BaseTransport):
     """A sync httpx transport that drives an ASGI app on an event loop in a helper thread.
 
     One loop serves every request, so work the app starts in the background (callback deliveries)
-    keeps running between requests, as it would in a server.
+    keeps running between requests, as it would in a server. Latency faults are held, not slept (see
+    :mod:`.latency`).
     """
 
     def __init__(self, app: ASGIApp, portal: Callable[[], anyio.from_thread.BlockingPortal]) -> None:
-        self._transport = httpx.ASGITransport(app)  # re-raises the app's exceptions
+        self._transport = InProcessTransport(app)  # re-raises the app's exceptions
         self._portal = portal
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -47,12 +49,17 @@ class SyncASGITransport(httpx.BaseTransport):
         body = request.read()
 
         async def exchange() -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-            inner = httpx.Request(request.method, request.url, headers=request.headers, content=body)
+            inner = httpx.Request(
+                request.method, request.url, headers=request.headers, content=body, extensions=request.extensions
+            )
             response = await self._transport.handle_async_request(inner)
             content = await response.aread()
             return response.status_code, response.headers.raw, content
 
-        status, headers, content = self._portal().call(exchange)
+        try:
+            status, headers, content = self._portal().call(exchange)
+        except httpx.TimeoutException as timeout:  # raised on the loop's copy: the caller's request is this one
+            raise type(timeout)(str(timeout), request=request) from None
         return httpx.Response(status, headers=headers, content=content, request=request)
 
 
@@ -77,7 +84,8 @@ class FakeTopview(TopviewControls):
 
     With ``intercept`` (the fixture's default), httpx clients created anywhere in the process reach
     the fake when they call ``base_url``'s host, so code under test needs no change; other hosts go
-    to the network as usual.
+    to the network as usual. A latency fault takes no real time here: it is held against the request's
+    read timeout, and one longer than it raises ``httpx.ReadTimeout`` in the client (:mod:`.latency`).
     """
 
     def __init__(
@@ -99,7 +107,8 @@ class FakeTopview(TopviewControls):
         self._portal: anyio.from_thread.BlockingPortal | None = None
         self._client: httpx.AsyncClient | None = None
         self._sync_client: httpx.Client | None = None
-        self.async_transport = httpx.ASGITransport(self.app)
+        hold_latency(mock.faults)
+        self.async_transport = InProcessTransport(self.app)
         self.sync_transport = SyncASGITransport(self.app, self._loop_thread)
         self.router: respx.MockRouter | None = None
         if intercept:

@@ -8,11 +8,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 
 from mock_server import TopviewMock
 from mock_server.clientkit import (
+    ClientCrashed,
     Credentials,
     PolledAfterTerminal,
     PollTooFast,
@@ -111,6 +113,39 @@ def test_a_client_blocked_for_good_is_left_behind_and_reported_as_timed_out(topv
             topview_mock.check_client(lambda credentials: release.wait(), examples=3, timeout=1)
     finally:
         release.set()
+
+
+def impatient(credentials: Credentials) -> None:
+    """Gives every answer 0.1 s and lets ``httpx.ReadTimeout`` escape: a deadline nobody handles."""
+
+    def result(response: httpx.Response) -> Any:
+        if response.status_code != 200 or response.json().get("code") != "200":
+            raise kit_client.Failed(f"HTTP {response.status_code}: {response.text[:80]}")
+        return response.json()["result"]
+
+    with httpx.Client(base_url=credentials.base_url, headers=credentials.headers, timeout=0.1) as http:
+        task = result(http.post("/v1/scraper/task/submit", json={"productLink": "https://shop.example.com/p/1"}))
+        for _ in range(40):
+            if result(http.get("/v1/scraper/task/query", params={"taskId": task["taskId"]}))["status"] in (
+                "success",
+                "fail",
+            ):
+                return
+            time.sleep(0.01)
+
+
+def test_a_latency_fault_meets_the_client_read_timeout_in_process(topview_mock: Any) -> None:
+    """In process a latency fault takes no real time, yet it still outlasts a short read timeout."""
+    with pytest.raises(ClientCrashed, match="ReadTimeout") as raised:
+        topview_mock.check_client(
+            impatient,
+            examples=60,
+            seed=1,
+            errors=(kit_client.Failed, httpx.RemoteProtocolError),
+            min_poll_interval=0.005,
+        )
+    (fault,) = raised.value.run.scenario.faults  # type: ignore[union-attr]
+    assert fault.latency is not None and fault.latency[0] > 0.1
 
 
 def notices(credentials: Credentials, client_class: type[notice_client.NoticeClient]) -> None:

@@ -1,0 +1,85 @@
+"""Latency faults in process: held on the fake's side without real waiting, the client's read timeout honoured.
+
+Over a socket a latency fault really waits: the client's deadline is real there and the wait is what it
+meets. In process there is no socket, and ``httpx.ASGITransport`` enforces no timeout at all, so a real
+wait could only make a test slower: the client could never see its read timeout expire. A request sent
+through the in-process transports therefore has its latency added up instead of slept, and the transport
+raises ``httpx.ReadTimeout`` when that latency is longer than the request's read timeout, as the client
+would see over a socket. The fake handles the request either way (a server goes on with a request whose
+client stopped waiting), and the fake's clock does not move: concurrent requests would each move it.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+import anyio.lowlevel
+import httpx
+
+from ..control.faults import Faults, Sleep
+
+
+@dataclass(slots=True)
+class Hold:
+    """The latency faults added to one in-process request, and the read timeout its client set."""
+
+    timeout: float | None  # seconds; None: the client waits for ever
+    seconds: float = 0.0
+
+    @property
+    def expired(self) -> bool:
+        """True when the client would have stopped waiting before the answer came."""
+        return self.timeout is not None and self.seconds > self.timeout
+
+
+_HOLD: ContextVar[Hold | None] = ContextVar("topview_mock_hold", default=None)
+
+
+class HeldLatency:
+    """The fault hook's wait: added to an in-process request's hold, really slept for any other request."""
+
+    def __init__(self, real: Sleep) -> None:
+        self.real = real
+
+    async def __call__(self, seconds: float) -> None:
+        """Wait ``seconds``, or hold them against the in-process request being answered."""
+        hold = _HOLD.get()
+        if hold is None:  # the same fake also reached over a socket: that client's deadline is real
+            await self.real(seconds)
+            return
+        hold.seconds += seconds
+        await anyio.lowlevel.checkpoint()  # other requests still get their turn here, as during a real wait
+
+
+def hold_latency(faults: Faults) -> None:
+    """Make ``faults`` hold latency for in-process requests instead of sleeping it (once)."""
+    if not isinstance(faults.sleep, HeldLatency):
+        faults.sleep = HeldLatency(faults.sleep)
+
+
+class InProcessTransport(httpx.ASGITransport):
+    """``httpx.ASGITransport`` that meets latency faults with the request's read timeout, no real time passing."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send one request through the app; ``httpx.ReadTimeout`` if a latency fault outlasted the read timeout."""
+        hold = Hold(read_timeout(request))
+        token = _HOLD.set(hold)
+        try:
+            response = await super().handle_async_request(request)
+        finally:
+            _HOLD.reset(token)
+        if hold.expired:
+            raise httpx.ReadTimeout(
+                f"a latency fault held the answer {hold.seconds:g} s, longer than the read timeout of "
+                f"{hold.timeout:g} s (in process no real time passes)",
+                request=request,
+            )
+        return response
+
+
+def read_timeout(request: httpx.Request) -> float | None:
+    """The read timeout an httpx client set on ``request`` (None: none)."""
+    timeout = request.extensions.get("timeout") or {}
+    value = timeout.get("read")
+    return None if value is None else float(value)
