@@ -9,9 +9,9 @@ from urllib.parse import parse_qsl
 import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..callbacks.policy import check_notice_url
 from ..contract import json_text
@@ -133,15 +133,14 @@ def build_app(mock: Backend, extra_routes: Sequence[BaseRoute] = ()) -> Starlett
 
     The app keeps its fake as ``app.state.mock``.
     """
-    routes: list[BaseRoute] = [
+    operations = [
         Route(
             op.path, endpoint(mock, op, handler_for(mock, op.operation_id)), methods=[op.method], name=op.operation_id
         )
         for op in mock.contract
     ]
-    routes += mock.store.routes()
-    routes += extra_routes
-    app = Starlette(exception_handlers={404: not_found_route, 405: wrong_method})
+    routes: list[BaseRoute] = [*operations, *mock.store.routes(), *extra_routes]
+    app = TopviewApp(operations, exception_handlers={404: not_found_route, 405: wrong_method})
     app.router = ContractRouter(routes)  # exact-path lookup for the contract's operations
     if mock.data_dir is not None:  # a persistent fake writes every change down before answering
         from ..persistence.data_dir import WriteBeforeAnswer  # SQLite: only for a data directory
@@ -182,6 +181,51 @@ class Endpoint:
         """Answer one request."""
         response = await self.pipeline(Request(scope, receive, send))
         await response(scope, receive, send)
+
+
+class TopviewApp(Starlette):
+    """Starlette, sending a request for a contract operation at its exact path straight to its pipeline.
+
+    Starlette's error and exception middlewares wrap every request, and every message it sends, for what
+    a pipeline already does itself (every answer an envelope); what is left of them is done here: a bug
+    is answered 500 and re-raised (ASGITransport raises it, servers log it). An app with middleware of
+    its own (a data directory's), a debug page or a 500 handler takes Starlette's way for everything.
+    """
+
+    def __init__(self, operations: Sequence[Route], **options: Any) -> None:
+        super().__init__(**options)
+        self._operations: dict[tuple[str, str], tuple[Route, Endpoint]] = {
+            (method, route.path): (route, route.app)
+            for route in operations
+            if isinstance(route.app, Endpoint)
+            for method in route.methods or ()
+        }
+        self._direct = False
+
+    def build_middleware_stack(self) -> ASGIApp:
+        """Starlette's stack, deciding meanwhile whether contract operations may skip it."""
+        handlers = self.exception_handlers
+        self._direct = not (self.user_middleware or self.debug or 500 in handlers or Exception in handlers)
+        return super().build_middleware_stack()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one ASGI connection."""
+        if self.middleware_stack is None:
+            self.middleware_stack = self.build_middleware_stack()
+        found = self._operations.get((scope.get("method", ""), scope["path"])) if self._direct else None
+        if found is None or scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        route, operation = found
+        scope["app"] = self
+        scope.setdefault("router", self.router)
+        scope["route"], scope["endpoint"], scope["path_params"] = route, operation, {}
+        try:
+            response = await operation.pipeline(Request(scope, receive, send))
+        except Exception:  # a bug: answered as ServerErrorMiddleware answers it, then raised
+            await PlainTextResponse("Internal Server Error", status_code=500)(scope, receive, send)
+            raise
+        await response(scope, receive, send)  # a dropped connection raises after its status line: no 500
 
 
 def endpoint(mock: Backend, op: Operation, handler: Handler) -> Endpoint:

@@ -97,6 +97,40 @@ async def test_a_crash_is_journalled_as_500(
     assert (entry.operation_id, entry.status, entry.code) == ("captionList", 500, None)
 
 
+@pytest.mark.parametrize("own_middleware", [False, True], ids=["direct", "through-middleware"])
+async def test_a_crash_answers_starlettes_500_and_is_raised(
+    mock: TopviewMock, monkeypatch: pytest.MonkeyPatch, own_middleware: bool
+) -> None:
+    """Contract operations skip Starlette's middlewares unless the app has its own, and a bug still answers
+    the 500 page Starlette's error middleware sends, then escapes to the server (or the test client)."""
+
+    async def broken(*args: object) -> None:
+        raise RuntimeError("a bug")
+
+    app = create_app(mock=mock)
+    if own_middleware:
+        app.add_middleware(Middleware)
+    monkeypatch.setattr(mock.faults, "before", broken)
+    quiet = httpx.ASGITransport(app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=quiet, base_url=BASE_URL, headers=HEADERS) as client:
+        response = await client.get("/v1/caption/list")
+    assert (response.status_code, response.text) == (500, "Internal Server Error")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=BASE_URL, headers=HEADERS) as client:
+        with pytest.raises(RuntimeError, match="a bug"):
+            await client.get("/v1/caption/list")
+    assert [entry.status for entry in mock.journal.entries()] == [500, 500]
+
+
+class Middleware:
+    """An app's own ASGI middleware, passing everything through."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
+
+
 async def test_absurd_header_values_get_their_documented_codes(client: httpx.AsyncClient, mock: TopviewMock) -> None:
     """A 10,000-character uid is 401; a 10,000-character Content-Type is 4001 with a message of sane length."""
     huge_uid = await client.get("/v1/caption/list", headers={**headers(), "Topview-Uid": "u" * 10_000})
