@@ -32,6 +32,14 @@ class Hold:
         """True when the client would have stopped waiting before the answer came."""
         return self.timeout is not None and self.seconds > self.timeout
 
+    def timed_out(self, request: httpx.Request) -> httpx.ReadTimeout:
+        """What the client sees when it stops waiting."""
+        return httpx.ReadTimeout(
+            f"a latency fault held the answer {self.seconds:g} s, longer than the read timeout of "
+            f"{self.timeout:g} s (in process no real time passes)",
+            request=request,
+        )
+
 
 _HOLD: ContextVar[Hold | None] = ContextVar("topview_mock_hold", default=None)
 
@@ -67,14 +75,14 @@ class InProcessTransport(httpx.ASGITransport):
         token = _HOLD.set(hold)
         try:
             response = await super().handle_async_request(request)
+        except httpx.TransportError:  # a dropped connection: after the latency, which the client may not see out
+            if hold.expired:
+                raise hold.timed_out(request) from None
+            raise
         finally:
             _HOLD.reset(token)
         if hold.expired:
-            raise httpx.ReadTimeout(
-                f"a latency fault held the answer {hold.seconds:g} s, longer than the read timeout of "
-                f"{hold.timeout:g} s (in process no real time passes)",
-                request=request,
-            )
+            raise hold.timed_out(request)
         return response
 
 

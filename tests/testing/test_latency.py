@@ -84,6 +84,18 @@ async def test_latency_past_the_read_timeout_raises_read_timeout_and_the_fake_st
     assert retried.json()["code"] == "200"  # times=1: the retry is answered
 
 
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_a_drop_after_a_latency_is_seen_only_by_a_client_still_waiting(fake: FakeTopview) -> None:
+    """latency + drop: a client whose read timeout ends first sees its timeout, a patient one the drop."""
+    fake.add_fault(operation="scraperSubmit", latency=HOUR, drop=True)
+    with anyio.fail_after(DEADLINE):
+        with pytest.raises(httpx.ReadTimeout):
+            await fake.client.post(SUBMIT, json=PRODUCT, timeout=httpx.Timeout(5.0, read=2.0))
+        with pytest.raises(httpx.RemoteProtocolError):
+            await fake.client.post(SUBMIT, json=PRODUCT, timeout=None)
+
+
 def test_the_sync_client_meets_its_read_timeout(fake: FakeTopview) -> None:
     """The sync client's request crosses to the helper loop; the timeout is raised on the caller's request."""
     fake.add_fault(operation="scraperSubmit", latency=HALF_MINUTE)
