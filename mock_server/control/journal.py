@@ -20,6 +20,7 @@ from typing import Any, Final
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Scope
 
 from ..contract import json_text
 from ..contract.openapi import Operation
@@ -197,7 +198,7 @@ class Journal:
                 0.0 if started is None else now - started,  # duration
                 state.get("fault"),
                 tuple(state.get("variants", ())),
-                request.headers.raw,
+                _raw_headers(scope),
                 None if response is None else bytes(response.body),
             )
         )
@@ -243,6 +244,14 @@ class Journal:
 
 
 _UNPARSED = object()
+
+
+def _raw_headers(scope: Scope) -> list[tuple[bytes, bytes]]:
+    """The request's headers as ``request.headers.raw`` has them, without building Starlette's Headers."""
+    raw = scope["headers"]
+    if not isinstance(raw, list):  # ASGI allows any iterable: read it once, keep the list (as Starlette does)
+        raw = scope["headers"] = list(raw)
+    return raw
 
 
 def _body(request: Request) -> Any:

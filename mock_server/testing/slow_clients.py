@@ -31,6 +31,7 @@ class ReadDeadline:
         super().connection_made(transport)  # type: ignore[misc]
         self._armed_for: Any = None
         self._deadline: asyncio.TimerHandle | None = None
+        self._deadline_at = self._timer_at = 0.0
         self._arm()
 
     def data_received(self, data: bytes) -> None:
@@ -47,13 +48,21 @@ class ReadDeadline:
         super().connection_lost(exc)  # type: ignore[misc]
 
     def _arm(self) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
+        # One timer per connection: a new request moves the deadline, and a timer that fires before it
+        # sets itself again for it (cancelling and making a timer for every request cost more than
+        # reading a small request's headers).
         self._armed_for = self.cycle
-        self._deadline = self.loop.call_later(self.read_timeout, self._expire)
+        self._deadline_at = self.loop.time() + self.read_timeout
+        if self._deadline is None:
+            self._timer_at = self._deadline_at
+            self._deadline = self.loop.call_at(self._timer_at, self._expire)
 
     def _expire(self) -> None:
         self._deadline = None
+        if self._deadline_at > self._timer_at:  # a later request moved the deadline since
+            self._timer_at = self._deadline_at
+            self._deadline = self.loop.call_at(self._timer_at, self._expire)
+            return
         cycle = self.cycle
         if cycle is not None and cycle is not self._armed_for and not cycle.more_body:
             # The request arrived whole: the application's, however long it takes; then, idle, uvicorn's

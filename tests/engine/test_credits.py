@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from typing import Any
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from starlette.applications import Starlette
@@ -175,6 +175,16 @@ def test_amounts_are_exact_thousandths_shown_as_plain_numbers(amount: Any, shown
     exact = credits(amount)
     assert exact == exact.quantize(Decimal("0.001"))
     assert json.dumps(credit_number(exact)) == json.dumps(shown)
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False, min_value=-1e12, max_value=1e12))
+def test_a_price_read_again_reads_the_same(amount: float) -> None:
+    """A float read a second time (prices are kept once read) gives the same amount, sign of zero included."""
+    first = credits(amount)
+    assert first == Decimal(repr(amount)).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP)
+    again = credits(amount)
+    assert (again, str(again)) == (first, str(first))
+    assert (str(credits(0.0)), str(credits(-0.0)), str(credits(0.0))) == ("0.000", "-0.000", "0.000")
 
 
 async def test_float_noise_never_reaches_the_ledger(client: httpx.AsyncClient, mock: TopviewMock) -> None:

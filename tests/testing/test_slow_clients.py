@@ -69,6 +69,21 @@ def test_a_request_that_arrived_whole_is_never_cut(contract: Contract) -> None:
         live.stop()
 
 
+def test_a_later_request_on_a_kept_connection_gets_its_own_deadline(contract: Contract) -> None:
+    """The deadline a connection's first request started moves with its next one: the slow answer to the
+    second request (a 3 s latency fault, past the first request's 2 s deadline) still arrives."""
+    live = LiveServer(TopviewMock(MockConfig(), contract=contract), read_timeout=2.0).start()
+    try:
+        live.add_fault(operation="captionList", latency=3, times=1)
+        with httpx.Client(base_url=live.url, headers=HEADERS, timeout=60) as client:  # one kept-alive connection
+            assert client.get("/user/credit/detail").json()["code"] == "200"
+            assert client.get("/v1/caption/list").json()["code"] == "200"
+            assert client.get("/user/credit/detail").json()["code"] == "200"  # the connection is still open
+        assert live.errors == []
+    finally:
+        live.stop()
+
+
 def test_a_body_that_never_comes_is_journalled_not_a_crash(server: LiveServer) -> None:
     """The submit whose body stops half-way is dropped; its handler ends with 4001, not an exception."""
     sent = b"POST /v1/scraper/task/submit HTTP/1.1\r\nHost: x\r\nTopview-Uid: uid-slow\r\n"
