@@ -80,7 +80,10 @@ class NoticeDispatcher:
         self._sequence = 0
         self._sequence_waiting = 0
         self._urls: dict[str, str] = {}  # noticeUrl as given -> normalised
-        self._problems: dict[tuple[str, DeliveryPolicy], str | None] = {}  # (url, policy) -> why not delivered
+        # Why the policy does not deliver to a URL (None: it does), for the policy the answers were found under:
+        # hashing the policy (a dataclass of ten fields) for every notice cost more than the rest of enqueuing.
+        self._problems: dict[str, str | None] = {}
+        self._problems_policy: DeliveryPolicy | None = None
         self._logged_refusals: set[str] = set()  # each reason (one per host) goes to the log once
         self.observer: DeliveryObserver | None = None
         self._closed = False
@@ -92,9 +95,10 @@ class NoticeDispatcher:
         """Record a notice for ``url``; refused hosts are journalled and never contacted."""
         if self._closed:
             raise RuntimeError("the notice dispatcher is closed")
-        missing = [name for name in NOTICE_FIELDS if name not in body]
-        if missing:
-            raise ValueError(f"notice body lacks {', '.join(missing)}")
+        if not isinstance(body, PendingNotice):  # a finished task's notice has every field by construction
+            missing = [name for name in NOTICE_FIELDS if name not in body]
+            if missing:
+                raise ValueError(f"notice body lacks {', '.join(missing)}")
         delivery = self._record(uid, url, body)  # a PendingNotice stays unmade until attempted
         if self._refuse(delivery):
             return delivery
@@ -264,16 +268,21 @@ class NoticeDispatcher:
             found = self._urls[url] = normalise_notice_url(url)
         return found
 
-    def _remember(self, key: tuple[str, DeliveryPolicy]) -> str | None:
-        if len(self._problems) >= 4096:
-            self._problems.clear()
-        problem = self._problems[key] = delivery_problem(*key)
+    def _problem(self, url: str) -> str | None:
+        """Why the current policy does not deliver to ``url``; None if it does."""
+        if self._problems_policy is not self.policy:  # a new policy: what the old one said does not hold
+            self._problems_policy, self._problems = self.policy, {}
+        problems = self._problems
+        if url in problems:
+            return problems[url]
+        if len(problems) >= 4096:
+            problems.clear()
+        problem = problems[url] = delivery_problem(url, self.policy)
         return problem
 
     def _refuse(self, delivery: NoticeDelivery) -> bool:
         """Mark the delivery refused (never contacted) when the policy does not deliver to its URL."""
-        key = (delivery.url, self.policy)
-        problem = self._problems[key] if key in self._problems else self._remember(key)
+        problem = self._problem(delivery.url)
         if problem is None:
             return False
         if problem not in self._logged_refusals:
@@ -385,8 +394,5 @@ class NoticeDispatcher:
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:
-    """The event loop running in this thread, if any."""
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
+    """The event loop running in this thread, if any (asking costs no exception when there is none)."""
+    return asyncio._get_running_loop()

@@ -43,10 +43,11 @@ class PendingNotice(Mapping[str, str]):
     journal can be filtered without making the body; anything else makes it, once.
     """
 
-    __slots__ = ("_body", "_known", "_make")
+    __slots__ = ("_body", "_make", "_task_id", "_type", "_uuid")
 
     def __init__(self, uuid: str, biz_type: str, task_id: str, make: Callable[[], dict[str, str]]) -> None:
-        self._known = {"uuid": uuid, "bizType": biz_type, "taskId": task_id}
+        # Three fields, not a dict of them: thousands of tasks finishing at once make as many of these.
+        self._uuid, self._type, self._task_id = uuid, biz_type, task_id
         self._make: Callable[[], dict[str, str]] | None = make
         self._body: dict[str, str] | None = None
 
@@ -64,8 +65,13 @@ class PendingNotice(Mapping[str, str]):
         return self._body
 
     def __getitem__(self, key: str) -> str:
-        if self._body is None and key in self._known:
-            return self._known[key]
+        if self._body is None:
+            if key == "uuid":
+                return self._uuid
+            if key == "bizType":
+                return self._type
+            if key == "taskId":
+                return self._task_id
         return self.body[key]
 
     def __contains__(self, key: object) -> bool:
