@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import SplitResult, urlsplit
 
 from .hosts import address_of, is_internal, normalise_host, with_host
@@ -107,16 +108,31 @@ class DeliveryPolicy:
 
 def check_notice_url(url: str, policy: DeliveryPolicy) -> str | None:
     """Why ``url`` cannot be accepted as a noticeUrl (at submit, at check notice url), or None when it can."""
-    problem = _syntax_problem(url)
+    if not isinstance(url, str):  # callers may pass raw JSON values straight through
+        return "noticeUrl must be a string"
+    problem, host, internal = _judged(url)
     if problem is not None:
         return problem
-    host = normalise_host(urlsplit(url).hostname or "")
-    if is_internal(host) and not policy.names(host):
+    if internal and not policy.names(host):
         return (
             f"noticeUrl host '{host}' is a private, link-local or metadata address; "
             f"callbacks go to public hosts or to ones the fake allows (--notice-host {host})"
         )
     return None
+
+
+@lru_cache(maxsize=1024)
+def _judged(url: str) -> tuple[str | None, str, bool]:
+    """What makes ``url`` unusable (None: nothing), its host as compared, and whether that host is internal.
+
+    Kept per URL: a client sends the same noticeUrl with every submit, and parsing it cost more than every
+    other check of the submit together.
+    """
+    problem = _syntax_problem(url)
+    if problem is not None:
+        return problem, "", False
+    host = normalise_host(urlsplit(url).hostname or "")
+    return None, host, is_internal(host)
 
 
 def _syntax_problem(url: str) -> str | None:
@@ -142,8 +158,13 @@ def _syntax_problem(url: str) -> str | None:
 
 def normalise_notice_url(url: str) -> str:
     """``url`` with its host in the one form the allow-list compares and delivery uses (as is if malformed)."""
-    if _syntax_problem(url) is not None:
+    if not isinstance(url, str) or _judged(url)[0] is not None:
         return url
+    return _normalised(url)
+
+
+@lru_cache(maxsize=1024)
+def _normalised(url: str) -> str:
     parts = urlsplit(url)
     return with_host(parts, normalise_host(parts.hostname or ""))
 
