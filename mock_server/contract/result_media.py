@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from functools import cache
 from typing import Any, Final
 
 from ..storage.links import Media
@@ -48,6 +49,7 @@ def aspect_size(ratio: Any) -> tuple[int, int]:
     return SHORT_SIDE, _even(SHORT_SIDE * down / across)
 
 
+@cache  # field names, judged once each
 def look_of(name: str) -> str:
     """How a result picture named ``name`` looks: a mask, a cutout (transparent background) or a photo."""
     lowered = name.lower()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Mapping
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from ..engine.credits import credit_number
@@ -35,6 +36,7 @@ def render(value: Any, url_for: Callable[[Media], str]) -> Any:
     return value
 
 
+@cache  # the contract's field names, judged once each rather than at every result made
 def media_kind(name: str, parent: str = "") -> tuple[str, str] | None:
     """What a URL or path field holds, judged by its name (and its parent's), or None if not media."""
     lowered = name.lower()
