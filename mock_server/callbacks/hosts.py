@@ -9,6 +9,7 @@ name to decide (no DNS look-up ever happens for a host that is not delivered to)
 from __future__ import annotations
 
 import ipaddress
+from functools import lru_cache
 from urllib.parse import SplitResult
 
 # Cloud metadata services by name; their addresses (169.254.169.254, fd00:ec2::254) are link-local
@@ -38,6 +39,7 @@ def normalise_host(host: str) -> str:
         return ""
 
 
+@lru_cache(maxsize=1024)  # a few hosts, asked about at every submit naming one: parsed once each
 def address_of(host: str) -> IPAddress | None:
     """The IP address a normalised host spells literally (IPv4-mapped IPv6 as IPv4), else None."""
     try:
