@@ -22,6 +22,7 @@ from ..contract.rules import check_annotations, check_rules
 from ..contract.validation import ContractError
 from ..control.faults import FaultReply
 from ..control.index import PREFIX, canonical
+from ..control.journal import raw_headers
 from ..engine.errors import TopviewError, bad_value, envelope
 from . import account, boards, handlers
 from .backend import Backend, Rendered
@@ -298,15 +299,8 @@ async def prepare(
 def header_map(request: Request) -> dict[str, str]:
     """The request's headers by lower-case name, the first of repeated names winning (as Starlette's ``get``)."""
     # Read from the scope: Starlette's Headers object (a copy of the list) costs more than this dict.
-    return {name.decode("latin-1"): value.decode("latin-1") for name, value in reversed(raw_headers(request))}
-
-
-def raw_headers(request: Request) -> list[tuple[bytes, bytes]]:
-    """The request's headers as the server gave them (names lower-case), as ``request.headers.raw`` has them."""
-    raw = request.scope["headers"]
-    if not isinstance(raw, list):  # ASGI allows any iterable: read it once, keep the list
-        raw = request.scope["headers"] = list(raw)
-    return raw
+    raw = raw_headers(request.scope)
+    return {name.decode("latin-1"): value.decode("latin-1") for name, value in reversed(raw)}
 
 
 def query_of(request: Request) -> dict[str, str]:

@@ -198,7 +198,7 @@ class Journal:
                 0.0 if started is None else now - started,  # duration
                 state.get("fault"),
                 tuple(state.get("variants", ())),
-                _raw_headers(scope),
+                raw_headers(scope),
                 None if response is None else bytes(response.body),
             )
         )
@@ -246,8 +246,9 @@ class Journal:
 _UNPARSED = object()
 
 
-def _raw_headers(scope: Scope) -> list[tuple[bytes, bytes]]:
-    """The request's headers as ``request.headers.raw`` has them, without building Starlette's Headers."""
+def raw_headers(scope: Scope) -> list[tuple[bytes, bytes]]:
+    """The request's headers as the server gave them (names lower-case), as ``request.headers.raw`` has them,
+    without building Starlette's Headers."""
     raw = scope["headers"]
     if not isinstance(raw, list):  # ASGI allows any iterable: read it once, keep the list (as Starlette does)
         raw = scope["headers"] = list(raw)
