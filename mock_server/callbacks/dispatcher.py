@@ -79,7 +79,6 @@ class NoticeDispatcher:
         self._finished_order: deque[str] = deque()  # finished deliveries, the first to evict first
         self._sequence = 0
         self._sequence_waiting = 0
-        self._urls: dict[str, str] = {}  # noticeUrl as given -> normalised
         # Why the policy does not deliver to a URL (None: it does), for the policy the answers were found under:
         # hashing the policy (a dataclass of ten fields) for every notice cost more than the rest of enqueuing.
         self._problems: dict[str, str | None] = {}
@@ -233,7 +232,7 @@ class NoticeDispatcher:
         delivery = NoticeDelivery(
             id=f"dlv-{self._sequence:06d}",
             uid=uid,
-            url=self._normalised(url),  # the host in the form the policy compares and the sender uses
+            url=normalise_notice_url(url),  # the host as the policy compares it and the sender uses it
             body=body if isinstance(body, PendingNotice) else dict(body),  # made on first read, then fixed
             created_at=self._clock.now(),
             replay_of=replay_of,
@@ -258,15 +257,6 @@ class NoticeDispatcher:
                 excess -= 1
                 if self.observer is not None:
                     self.observer.evicted(delivery.id)
-
-    def _normalised(self, url: str) -> str:
-        # Thousands of tasks finishing at once mostly share a few noticeUrls: each is parsed once.
-        found = self._urls.get(url)
-        if found is None:
-            if len(self._urls) >= 4096:
-                self._urls.clear()
-            found = self._urls[url] = normalise_notice_url(url)
-        return found
 
     def _problem(self, url: str) -> str | None:
         """Why the current policy does not deliver to ``url``; None if it does."""

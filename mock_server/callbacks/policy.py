@@ -136,9 +136,7 @@ def _judged(url: str) -> tuple[str | None, str, bool]:
 
 
 def _syntax_problem(url: str) -> str | None:
-    """What makes ``url`` no usable http(s) URL, whatever the policy."""
-    if not isinstance(url, str):  # callers may pass raw JSON values straight through
-        return "noticeUrl must be a string"
+    """What makes ``url`` no usable http(s) URL, whatever the policy (``url`` a string: the callers check)."""
     if not url:
         return "noticeUrl must not be empty"
     if len(url) > MAX_NOTICE_URL_LENGTH:
