@@ -176,16 +176,10 @@ class ObjectStore:
     def _presign_s3(self, method: str, base_url: str, key: str, expires_in: int) -> str:
         """Build the query string an AWS SDK's presigner would, signed with our secret."""
         credential, amz_date = _signing_time(int(self._clock.now()))
-        query = {
-            "X-Amz-Algorithm": ALGORITHM,
-            "X-Amz-Credential": credential,
-            "X-Amz-Date": amz_date,
-            "X-Amz-Expires": str(_check_expires(expires_in)),
-            "X-Amz-SignedHeaders": "host",
-        }
+        expires = str(_check_expires(expires_in))
         url = _object_url(base_url, OBJECTS_PREFIX, key)  # refuses a bad key first
-        signature = self._s3_signature(method, key, query)  # hex: nothing to encode
-        return f"{url}?{_unsigned_query(credential, amz_date, query['X-Amz-Expires'])}&X-Amz-Signature={signature}"
+        signature = self._s3_signature(method, key, _signed_params(credential, amz_date, expires))  # hex
+        return f"{url}?{_unsigned_query(credential, amz_date, expires)}&X-Amz-Signature={signature}"
 
     def _s3_signature(self, method: str, key: str, params: dict[str, str]) -> str:
         """Hex HMAC-SHA256 over the method, the key and every signed query parameter."""
@@ -402,14 +396,18 @@ def _signing_time(second: int) -> tuple[str, str]:
 @lru_cache(maxsize=16)
 def _unsigned_query(credential: str, amz_date: str, expires: str) -> str:
     """The encoded query of a presigned S3 URL before its signature (shared by every URL signed in a second)."""
-    query = {
+    return urlencode(_signed_params(credential, amz_date, expires), quote_via=quote)
+
+
+def _signed_params(credential: str, amz_date: str, expires: str) -> dict[str, str]:
+    """The query parameters a presigned S3 URL signs (every one of ``S3_PARAMS`` but the signature)."""
+    return {
         "X-Amz-Algorithm": ALGORITHM,
         "X-Amz-Credential": credential,
         "X-Amz-Date": amz_date,
         "X-Amz-Expires": expires,
         "X-Amz-SignedHeaders": "host",
     }
-    return urlencode(query, quote_via=quote)
 
 
 def _check_expires(expires_in: int) -> int:
