@@ -267,12 +267,11 @@ class Backend:
         return task.status == "success" and task.output is None and self.table.by_name[task.kind].generated
 
     def _notice_body(self, task: Task, reported: Task, biz_type: str) -> dict[str, str]:
-        result = notice_result(task, reported, self.task_result(reported))
+        if reported.kind == "m2v":  # a stage's notice carries that stage's videos: a result of its own
+            stage = notice_result(task, reported, self.task_result(reported))
+            result = render(stage, self.url_for(self.public_url, cdn=False))
+        else:  # the query's result: rendered once for a poll and its notice in the same second
+            result = self.rendered_result(reported, self.public_url, cdn=False).value
         return build_notice_body(
-            task.notice_uuid or "",
-            biz_type,
-            reported.task_id,
-            task.status,
-            task.error_msg or "",
-            render(result, self.url_for(self.public_url, cdn=False)),
+            task.notice_uuid or "", biz_type, reported.task_id, task.status, task.error_msg or "", result
         )
