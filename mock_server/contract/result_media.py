@@ -8,7 +8,6 @@ and :func:`fit_lengths` gives every video and audio marker the length its own ob
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from functools import cache
 from typing import Any, Final
@@ -66,19 +65,19 @@ def fit_lengths(node: Any) -> Any:
         return [fit_lengths(item) for item in node]
     if not isinstance(node, dict):
         return node
-    seconds = next(
-        (
-            float(value) * LENGTH_UNITS[name]
-            for name, value in node.items()
-            if name in LENGTH_UNITS and isinstance(value, int | float) and not isinstance(value, bool) and value > 0
-        ),
-        None,
-    )
+    seconds = None
+    for name, value in node.items():
+        if name in LENGTH_UNITS and isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+            seconds = float(value) * LENGTH_UNITS[name]
+            break
     out = {}
     for name, value in node.items():
-        if isinstance(value, Media) and value.kind in ("video", "audio") and seconds is not None:
-            value = dataclasses.replace(value, seconds=seconds)
-        out[name] = fit_lengths(value)
+        if isinstance(value, Media):
+            if seconds is not None and value.kind in ("video", "audio"):
+                value = Media(value.key, value.kind, value.format, value.width, value.height, seconds, value.look)
+        elif isinstance(value, dict | list):
+            value = fit_lengths(value)
+        out[name] = value
     return out
 
 
