@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from ..persistence.data_dir import DataDir
 
 
-MAX_RENDERED = 4096  # finished results kept rendered; beyond, the cache starts again
+MAX_RENDERED = 4096  # finished results kept rendered; beyond, the one rendered longest ago goes
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,8 +188,9 @@ class Backend:
         if cached is not None and cached[0] == key and task.kind != "m2v":
             return cached[1]
         rendered = Rendered(render(self.task_result(task), self.url_for(base_url, cdn=cdn)))
+        self._rendered.pop(task.task_id, None)  # re-entered last: the cache forgets the oldest first
         if len(self._rendered) >= MAX_RENDERED:
-            self._rendered.clear()
+            del self._rendered[next(iter(self._rendered))]
         self._rendered[task.task_id] = (key, rendered)
         return rendered
 
