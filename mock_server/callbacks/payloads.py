@@ -108,7 +108,7 @@ def encode_result(result: Mapping[str, object]) -> str:
     would; non-ASCII text is sent as UTF-8, not as escapes.
     """
     compact = drop_nulls(result)
-    try:  # the same text as the standard encoder's, several times faster
+    try:  # several times faster; the same text as the query answers (orjson too), a tiny float written 1e-7
         return orjson.dumps(compact, option=orjson.OPT_SORT_KEYS).decode()
     except orjson.JSONEncodeError:  # an integer beyond 64 bits, a lone surrogate: the standard encoder tries
         return json.dumps(compact, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
