@@ -4,6 +4,7 @@ grows, the cost of finishing a task, and whole lifecycles with their callbacks."
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from typing import Any
 
@@ -133,6 +134,7 @@ async def lifecycles(count: int) -> tuple[float, float, int]:
     body = {**SCRAPE, "noticeUrl": RECEIVER}
     with respx.mock(assert_all_called=False) as router:
         router.post(RECEIVER).mock(side_effect=acknowledge)
+        gc.collect()  # what earlier figures left behind is not this one's to walk
         started = time.perf_counter()
         ids = [(await fake.client.post(SUBMIT, json=body)).json()["result"]["taskId"] for _ in range(count)]
         for step in (0, 1, 3):  # init, running, success
@@ -143,8 +145,10 @@ async def lifecycles(count: int) -> tuple[float, float, int]:
         seconds = time.perf_counter() - started
         delivered = sum(d.state == "delivered" for d in fake.mock.notices.journal())
     fake.close()
+    del fake, router, ids
     transport = httpx.ASGITransport(bare_app())
     async with httpx.AsyncClient(transport=transport, base_url="http://bare", headers=HEADERS) as bare:
+        gc.collect()  # nor is what the fake's run left behind
         started = time.perf_counter()
         for _ in range(count):
             task_id = (await bare.post(SUBMIT, json=body)).json()["result"]["taskId"]
