@@ -8,8 +8,8 @@ the same amount as the shortest float that reads back to it (``997.8``, never ``
 
 from __future__ import annotations
 
-import math
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import Final
 
 STEP: Final = Decimal("0.001")
@@ -18,25 +18,16 @@ ZERO: Final = Decimal("0.000")
 MAX_CREDITS: Final = Decimal(10**12)
 
 
-# Prices are a few floats used over and over: each is read into a ledger amount once (reading costs more than
-# the rest of admitting a task). Cleared when full, so odd prices cannot grow it.
-_FROM_FLOAT: dict[float, Decimal] = {}
-_NEGATIVE_ZERO: Final = Decimal("-0.000")
-
-
 def credits(amount: float | int | str | Decimal) -> Decimal:
     """``amount`` as an exact ledger amount (a float is read as the decimal it prints as)."""
-    if type(amount) is float:
-        if amount == 0.0:  # 0.0 and -0.0 are one key, but two amounts
-            return _NEGATIVE_ZERO if math.copysign(1.0, amount) < 0 else ZERO
-        known = _FROM_FLOAT.get(amount)
-        if known is not None:
-            return known
-        if len(_FROM_FLOAT) >= 1024:
-            _FROM_FLOAT.clear()
-        known = _FROM_FLOAT[amount] = _exact(amount)  # NaN never matches: refused each time
-        return known
+    if type(amount) is float and amount != 0.0:  # 0.0 and -0.0 would share a cache entry: two amounts
+        return _from_float(amount)
     return _exact(amount)
+
+
+@lru_cache(maxsize=1024)  # prices are a few floats used over and over: reading one cost more than admitting a task
+def _from_float(amount: float) -> Decimal:
+    return _exact(amount)  # NaN never matches an entry: refused each time
 
 
 def _exact(amount: float | int | str | Decimal) -> Decimal:
