@@ -88,13 +88,10 @@ class PendingNotice(Mapping[str, str]):
 
 def drop_nulls(value: object) -> object:
     """``value`` with every null-valued object field removed, at any depth (list items are kept)."""
-    # Plain dicts, lists and scalars are told apart first: the Mapping ABC's check costs more than the rest.
-    if isinstance(value, dict):
-        return {str(k): drop_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, str | int | float) or value is None:  # most values: spared the Mapping ABC's slower check
+        return value
     if isinstance(value, list | tuple):
         return [drop_nulls(item) for item in value]
-    if isinstance(value, str | int | float) or value is None:
-        return value
     if isinstance(value, Mapping):
         return {str(k): drop_nulls(v) for k, v in value.items() if v is not None}
     return value
