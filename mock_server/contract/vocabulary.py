@@ -1,8 +1,8 @@
 """The fixed vocabularies of result fields: what a gender, a language, an age or an accent can be.
 
 Topview answers these fields from small fixed sets (``gender: "female"``, ``bestSupportLanguage:
-"en"``), never with free text, and clients branch on them. The result filler asks :func:`word` before
-it invents any text, and the seeded catalogues draw from the same sets, so a voice's gender in Voice
+"en"``), never with free text, and clients branch on them. The result filler asks :func:`vocabulary`
+before it invents any text, and the seeded catalogues draw from the same sets, so a voice's gender in Voice
 Query and in a text2voice result come from one list.
 """
 
@@ -40,12 +40,13 @@ _BY_FIELD: Final[dict[str, tuple[str, ...]]] = {
 }
 
 
-def word(name: str, parent: str, rng: random.Random) -> str | None:
-    """A value of field ``name`` (inside ``parent``) from its fixed vocabulary, or None if it has none."""
+def vocabulary(name: str, parent: str) -> tuple[str, ...] | str | None:
+    """The words field ``name`` (inside ``parent``) may take: a set to draw one from, the one word it always
+    takes, or None if it has no fixed vocabulary."""
     lowered = name.lower()
     choices = _BY_FIELD.get(lowered)
     if choices is not None:
-        return rng.choice(choices)
+        return choices
     if lowered == "format":
         return FORMATS[holds(parent)]
     if lowered in ("mediatype", "filetype"):
@@ -53,6 +54,12 @@ def word(name: str, parent: str, rng: random.Random) -> str | None:
     if lowered == "unit":
         return "byte"
     return None
+
+
+def word(name: str, parent: str, rng: random.Random) -> str | None:
+    """A value of field ``name`` (inside ``parent``) from its fixed vocabulary, or None if it has none."""
+    words = vocabulary(name, parent)
+    return rng.choice(words) if isinstance(words, tuple) else words
 
 
 def holds(parent: str) -> str:
