@@ -213,6 +213,7 @@ class TopviewMock(Backend):
         """Forget one account, or everything (clock, ids, callbacks and stored objects too)."""
         self.state.reset(uid)
         self._rendered.clear()  # a reset fake issues the same taskIds again
+        self._unsent.clear()
         if uid is None:
             self.engine.forget()
             self.clock.reset()

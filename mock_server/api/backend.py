@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from weakref import WeakValueDictionary
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -99,6 +100,9 @@ class Backend:
         self.scenario = Scenario()  # the scenario applied last (the empty one: the fake as configured)
         self.engine.on_finish(self._finished)
         self._rendered: dict[str, tuple[tuple[str, bool, int], Rendered]] = {}
+        # Notices not made yet that will read their task's rendering, by task: one is made before its
+        # rendering is forgotten (a burst of finished tasks can outnumber the renderings kept).
+        self._unsent: WeakValueDictionary[str, PendingNotice] = WeakValueDictionary()
         contract.derived("checked", self._check_contract)
         if self.data_dir is not None:
             self.data_dir.open(self)  # last: every part is there to take back what the directory holds
@@ -190,9 +194,17 @@ class Backend:
         rendered = Rendered(render(self.task_result(task), self.url_for(base_url, cdn=cdn)))
         self._rendered.pop(task.task_id, None)  # re-entered last: the cache forgets the oldest first
         if len(self._rendered) >= MAX_RENDERED:
-            del self._rendered[next(iter(self._rendered))]
+            self._forget_oldest_rendering()
         self._rendered[task.task_id] = (key, rendered)
         return rendered
+
+    def _forget_oldest_rendering(self) -> None:
+        """Forget the result rendered longest ago; a notice still to make that would read it reads it first."""
+        task_id = next(iter(self._rendered))
+        notice = self._unsent.get(task_id)
+        if notice is not None and self._rendered[task_id][0] == (self.public_url, False, int(self.clock.now())):
+            notice.make()  # what it would be if it were sent in this second, without rendering again
+        del self._rendered[task_id]
 
     def url_for(self, base_url: str, *, cdn: bool) -> Callable[[Media], str]:
         """A function rendering result media into presigned (or CloudFront-style) URLs on ``base_url``."""
@@ -259,9 +271,12 @@ class Backend:
         # The notice names the task the client submitted: an m2v export stage reports its m2v task.
         reported = self.state.tenants[task.uid].tasks[task.parent_id] if task.parent_id else task
         biz_type = self.table.by_name[task.kind].biz_type_for(task) or ""
-        return PendingNotice(
+        notice = PendingNotice(
             task.notice_uuid or "", biz_type, reported.task_id, lambda: self._notice_body(task, reported, biz_type)
         )
+        if reported.kind != "m2v":  # it reads the query's rendering (an m2v stage's result is its own)
+            self._unsent[reported.task_id] = notice
+        return notice
 
     def result_pending(self, task: Task) -> bool:
         """Whether ``task`` succeeded with a result made when first needed, and not made yet."""
@@ -273,6 +288,7 @@ class Backend:
             result = render(stage, self.url_for(self.public_url, cdn=False))
         else:  # the query's result: rendered once for a poll and its notice in the same second
             result = self.rendered_result(reported, self.public_url, cdn=False).value
+            self._unsent.pop(reported.task_id, None)
         return build_notice_body(
             task.notice_uuid or "", biz_type, reported.task_id, task.status, task.error_msg or "", result
         )

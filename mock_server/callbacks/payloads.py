@@ -45,7 +45,7 @@ class PendingNotice(Mapping[str, str]):
     journal can be filtered without making the body; anything else makes it, once.
     """
 
-    __slots__ = ("_body", "_make", "_task_id", "_type", "_uuid")
+    __slots__ = ("__weakref__", "_body", "_make", "_task_id", "_type", "_uuid")
 
     def __init__(self, uuid: str, biz_type: str, task_id: str, make: Callable[[], dict[str, str]]) -> None:
         # Three fields, not a dict of them: thousands of tasks finishing at once make as many of these.
@@ -61,6 +61,10 @@ class PendingNotice(Mapping[str, str]):
     @property
     def body(self) -> dict[str, str]:
         """The whole body, made on first use."""
+        return self.make()
+
+    def make(self) -> dict[str, str]:
+        """The whole body, made now if it was not made before."""
         if self._body is None:
             assert self._make is not None
             self._body, self._make = self._make(), None
