@@ -2,8 +2,8 @@
 
 A query result is the operation's result schema filled in: identity and status from the task, outputs
 (URLs, file ids, sizes, durations) from what the task asked for, and the rest realistic seeded values.
-Field names decide what a value means, so one walker serves every task kind; group rows only patch
-what truly differs (m2v preview/export, the PA v1 key quirk).
+Field names decide what a value means, so one compiler serves every task kind (each schema compiled once
+into steps, see below); group rows only patch what truly differs (m2v preview/export, the PA v1 key quirk).
 """
 
 from __future__ import annotations
