@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Scope
@@ -181,7 +182,10 @@ class Journal:
         scope = request.scope
         state = scope.get("state") or {}  # what request.state holds, read without Starlette's attribute errors
         query = state.get("query")  # as the pipeline parsed it
-        # Exchange's fields, in order: made into the record when the journal is read (_exchanges).
+        # Exchange's fields, in order, made into the record when the journal is read (_exchanges): the
+        # query and body as JSON bytes, the headers last and flattened (name, value, name, value ...).
+        # Holding no dict, list or nested pair, an entry is untracked by the garbage collector at its
+        # first pass, so the thousands kept cost its full passes nothing.
         self._entries.append(
             (
                 next(self._seq),  # seq
@@ -190,16 +194,16 @@ class Journal:
                 scope["path"],  # not request.url: building a URL costs more than the rest
                 operation_id,
                 uid,
-                dict(request.query_params) if query is None else query,
-                body,
+                _packed(dict(request.query_params) if query is None else query),
+                _packed(body),
                 code,
                 status,
                 now if started is None else started,  # wall
                 0.0 if started is None else now - started,  # duration
                 state.get("fault"),
                 tuple(state.get("variants", ())),
-                raw_headers(scope),
-                None if response is None else bytes(response.body),
+                None if response is None else bytes(response.body),  # raw_response
+                *[part for header in raw_headers(scope) for part in header],  # raw_headers
             )
         )
         self._unread = True
@@ -209,7 +213,7 @@ class Journal:
         if self._unread:
             entries = self._entries
             self._entries = deque(
-                (e if isinstance(e, Exchange) else Exchange(*e) for e in entries), maxlen=entries.maxlen
+                (e if isinstance(e, Exchange) else _exchange(e) for e in entries), maxlen=entries.maxlen
             )
             self._unread = False
         return self._entries
@@ -244,6 +248,30 @@ class Journal:
 
 
 _UNPARSED = object()
+
+
+def _packed(value: Any) -> Any:
+    """A query or body as the journal keeps it: a dict or list as its JSON bytes (what orjson cannot write,
+    as it is); read back by :func:`_unpacked`."""
+    if isinstance(value, dict | list):
+        try:
+            return orjson.dumps(value)
+        except orjson.JSONEncodeError:  # an integer beyond 64 bits, nesting beyond orjson's depth
+            return value
+    return value  # a text excerpt, None
+
+
+def _unpacked(value: Any) -> Any:
+    return orjson.loads(value) if isinstance(value, bytes) else value
+
+
+def _exchange(entry: tuple[Any, ...]) -> Exchange:
+    """The record of an entry as ``_add`` kept it."""
+    seq, at, method, path, operation_id, uid, query, body, code, status, wall, duration, fault, variants = entry[:14]
+    return Exchange(
+        seq, at, method, path, operation_id, uid, _unpacked(query), _unpacked(body), code, status, wall, duration,
+        fault, variants, raw_headers=tuple(zip(entry[15::2], entry[16::2], strict=True)), raw_response=entry[14],
+    )  # fmt: skip
 
 
 def raw_headers(scope: Scope) -> list[tuple[bytes, bytes]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 
 import httpx
@@ -43,6 +44,20 @@ async def test_an_exchange_is_recorded_in_full(client: httpx.AsyncClient, mock: 
         "variants": [],
     }
     assert (query.operation_id, query.query, query.body, query.seq) == ("scraperQuery", {"taskId": task_id}, None, 2)
+
+
+async def test_kept_entries_leave_the_collector_s_passes(client: httpx.AsyncClient, mock: TopviewMock) -> None:
+    """An entry not read yet holds no dict, list or nested pair, so the collector untracks it at its first
+    pass: the thousands kept cost its full passes nothing. Read, it shows the exchange as before."""
+    nested = {**SCRAPE, "noticeUrl": None, "extra": {"list": [1, 2.5, -0.0, "é"], "deep": {"none": None}}}
+    task_id = ok((await client.post("/v1/scraper/task/submit", json=nested, headers=headers())).json())["taskId"]
+    await client.get("/v1/scraper/task/query", params={"taskId": task_id}, headers=headers())
+    gc.collect()
+    kept = list(mock.journal._entries)
+    assert len(kept) == 2 and not any(gc.is_tracked(entry) for entry in kept)
+    submit, query = mock.journal.entries()
+    assert submit.body == nested and query.query == {"taskId": task_id}
+    assert submit.headers["topview-uid"] == UID and submit.to_json()["headers"]["authorization"] == "Bearer ***"
 
 
 async def test_errors_and_unreadable_bodies_are_recorded(client: httpx.AsyncClient, mock: TopviewMock) -> None:
