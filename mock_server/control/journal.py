@@ -202,7 +202,7 @@ class Journal:
                 0.0 if started is None else now - started,  # duration
                 state.get("fault"),
                 tuple(state.get("variants", ())),
-                None if response is None else bytes(response.body),  # raw_response
+                None if response is None else _owned(response.body),  # raw_response
                 *[part for header in raw_headers(scope) for part in header],  # raw_headers
             )
         )
@@ -255,10 +255,17 @@ def _packed(value: Any) -> Any:
     as it is); read back by :func:`_unpacked`."""
     if isinstance(value, dict | list):
         try:
-            return orjson.dumps(value)
+            return _owned(orjson.dumps(value))
         except orjson.JSONEncodeError:  # an integer beyond 64 bits, nesting beyond orjson's depth
             return value
     return value  # a text excerpt, None
+
+
+def _owned(data: bytes | memoryview) -> bytes:
+    """``data`` copied into an allocation of its own size. orjson writes into a larger buffer and shrinks it
+    in place: kept for long, as the journal keeps thousands, such bytes hold memory nothing else can use
+    (10,000 entries of finished results held 78 MB more)."""
+    return bytes(memoryview(data))
 
 
 def _unpacked(value: Any) -> Any:
