@@ -7,13 +7,11 @@ only knows how one real exchange goes and which HTTP client (bound to which even
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING
 
-import orjson
-
+from .payloads import compact_json
 from .records import NoticeDelivery, acknowledgement_problem
 
 if TYPE_CHECKING:
@@ -51,7 +49,7 @@ class NoticeSender:
         """One HTTP exchange: (status, reply text, why it failed or None if acknowledged)."""
         import httpx
 
-        content = _encode(delivery.body)
+        content = compact_json(dict(delivery.body))  # in the body's field order
         # The uid came in as a header, which HTTP decodes as Latin-1: sent back byte for byte (httpx would
         # refuse anything but ASCII in a str header value).
         headers = [
@@ -130,14 +128,6 @@ class NoticeSender:
     async def aclose(self) -> None:
         """Close our transport for good."""
         await self.release()
-
-
-def _encode(body: Mapping[str, str]) -> bytes:
-    """The notice as compact UTF-8 JSON, in the body's field order."""
-    try:
-        return orjson.dumps(dict(body))
-    except orjson.JSONEncodeError:  # what orjson refuses goes the standard encoder's way, as it always went
-        return json.dumps(dict(body), ensure_ascii=False, separators=(",", ":")).encode()
 
 
 async def _read_limited(response: httpx.Response) -> bytes:
