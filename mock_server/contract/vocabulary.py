@@ -8,7 +8,6 @@ Query and in a text2voice result come from one list.
 
 from __future__ import annotations
 
-import random
 from typing import Final
 
 GENDERS: Final = ("male", "female")
@@ -54,12 +53,6 @@ def vocabulary(name: str, parent: str) -> tuple[str, ...] | str | None:
     if lowered == "unit":
         return "byte"
     return None
-
-
-def word(name: str, parent: str, rng: random.Random) -> str | None:
-    """A value of field ``name`` (inside ``parent``) from its fixed vocabulary, or None if it has none."""
-    words = vocabulary(name, parent)
-    return rng.choice(words) if isinstance(words, tuple) else words
 
 
 def holds(parent: str) -> str:
