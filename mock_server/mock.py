@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
 from .api.app import build_app
 from .api.backend import Backend
@@ -75,6 +76,20 @@ class TopviewMock(Backend):
         """
         self.notices.policy = dataclasses.replace(policy or self.notices.policy, **changes)
         return self.notices.policy
+
+    def add_receiver(self, origin: str, app: ASGIApp) -> str:
+        """Deliver the callbacks whose noticeUrl has ``origin`` to the ASGI ``app``, in process; the origin as kept.
+
+        ``origin`` is a scheme, host and port (``"https://hooks.example.com"``); the app sees each notice's
+        path and query and answers as a real receiver would (the acknowledgement, or anything else to fail
+        the attempt). No socket, DNS look-up or allow-list is involved; retries, timeouts and the journal
+        work as for any receiver. Receivers stay through ``reset``.
+        """
+        return self.notices.receivers.add(origin, app)
+
+    def remove_receiver(self, origin: str) -> bool:
+        """Stop delivering ``origin``'s callbacks in process; whether a receiver was there."""
+        return self.notices.receivers.remove(origin)
 
     def tick(self) -> None:
         """Let due work happen now (transitions, callbacks): a realtime server calls this periodically."""

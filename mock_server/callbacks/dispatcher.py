@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Protocol
 from ..engine.clock import Clock
 from .payloads import NOTICE_FIELDS, PendingNotice
 from .policy import DeliveryPolicy, delivery_problem, normalise_notice_url
+from .receivers import Receivers
 from .records import Attempt, NoticeDelivery
 from .sender import NoticeSender, Patience
 
@@ -62,7 +63,8 @@ class NoticeDispatcher:
     ) -> None:
         self.policy = policy or DeliveryPolicy()
         self._clock = clock
-        self._sender = NoticeSender(transport)
+        self.receivers = Receivers()  # in-process receivers by origin: they take their notices without HTTP
+        self._sender = NoticeSender(transport, self.receivers)
         self._timer = timer  # real time, only to measure how long an HTTP attempt took
         self.patience: Patience = asyncio.timeout  # bounds each attempt; tests drive it by events instead
         self._journal: dict[str, NoticeDelivery] = {}
@@ -259,7 +261,9 @@ class NoticeDispatcher:
                     self.observer.evicted(delivery.id)
 
     def _problem(self, url: str) -> str | None:
-        """Why the current policy does not deliver to ``url``; None if it does."""
+        """Why the current policy does not deliver to ``url``; None if it does (or an in-process receiver takes it)."""
+        if self.receivers.app_for(url) is not None:
+            return None
         if self._problems_policy is not self.policy:  # a new policy: what the old one said does not hold
             self._problems_policy, self._problems = self.policy, {}
         problems = self._problems

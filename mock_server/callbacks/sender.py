@@ -12,6 +12,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING
 
 from .payloads import compact_json
+from .receivers import ReceiverError, Receivers, exchange
 from .records import NoticeDelivery, acknowledgement_problem
 
 if TYPE_CHECKING:
@@ -36,8 +37,9 @@ class NoticeSender:
     merging to every attempt, none of which a callback wants (a redirect is not an acknowledgement).
     """
 
-    def __init__(self, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(self, transport: httpx.AsyncBaseTransport | None = None, receivers: Receivers | None = None) -> None:
         self._transport = transport
+        self.receivers = receivers or Receivers()  # in-process receivers by origin: no HTTP at all
         self._own: httpx.AsyncBaseTransport | None = None  # made here for the running loop, when none was given
         self._own_loop: asyncio.AbstractEventLoop | None = None
         self._urls: dict[str, httpx.URL] = {}
@@ -47,9 +49,21 @@ class NoticeSender:
         self, delivery: NoticeDelivery, timeout: float, patience: Patience = asyncio.timeout
     ) -> tuple[int | None, str, str | None]:
         """One HTTP exchange: (status, reply text, why it failed or None if acknowledged)."""
+        content = compact_json(dict(delivery.body))  # in the body's field order
+        app = self.receivers.app_for(delivery.url)
+        if app is not None:
+            try:
+                async with patience(timeout):
+                    status, raw = await exchange(
+                        app, delivery.url, self._asgi_headers(delivery.uid), content, READ_LIMIT
+                    )
+            except TimeoutError:
+                return None, "", f"timed out after {timeout:g} s"
+            except ReceiverError as exc:
+                return None, "", str(exc)
+            return self._judged(delivery, status, raw)
         import httpx
 
-        content = compact_json(dict(delivery.body))  # in the body's field order
         # The uid came in as a header, which HTTP decodes as Latin-1: sent back byte for byte (httpx would
         # refuse anything but ASCII in a str header value).
         headers = [
@@ -71,14 +85,15 @@ class NoticeSender:
             return None, "", f"timed out after {timeout:g} s"
         except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
             return None, "", f"{type(exc).__name__}: {exc}".rstrip(": ")
+        return self._judged(delivery, response.status_code, raw)
+
+    @staticmethod
+    def _judged(delivery: NoticeDelivery, status: int, raw: bytes) -> tuple[int, str, str | None]:
+        """What the receiver answered: (status, reply text, why it is no acknowledgement or None)."""
         text = raw.decode("utf-8", errors="replace")
-        if not 200 <= response.status_code < 300:
-            return response.status_code, text, f"HTTP {response.status_code}"
-        return (
-            response.status_code,
-            text,
-            acknowledgement_problem(text, delivery.notice_uuid, delivery.uid),
-        )
+        if not 200 <= status < 300:
+            return status, text, f"HTTP {status}"
+        return status, text, acknowledgement_problem(text, delivery.notice_uuid, delivery.uid)
 
     def _url(self, url: str) -> httpx.URL:
         """``url`` parsed, once per noticeUrl."""
@@ -103,6 +118,14 @@ class NoticeSender:
                 (b"User-Agent", f"python-httpx/{httpx.__version__}".encode()),
             ]
         return self._headers
+
+    def _asgi_headers(self, uid: str) -> list[tuple[bytes, bytes]]:
+        """The headers of a notice as an in-process receiver reads them (ASGI's lower-case names)."""
+        return [
+            *((name.lower(), value) for name, value in self._default_headers()),
+            (b"topview-uid", uid.encode("latin-1", "replace")),
+            (b"content-type", b"application/json"),
+        ]
 
     def _transport_for_this_loop(self) -> httpx.AsyncBaseTransport:
         """The caller's transport, or one of ours bound to the running loop (a pool cannot outlive its loop)."""

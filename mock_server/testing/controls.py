@@ -13,6 +13,8 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from functools import partial
 from typing import Any, TypeVar
 
+from starlette.types import ASGIApp
+
 from ..callbacks.policy import DeliveryPolicy
 from ..callbacks.records import DeliveryState, NoticeDelivery
 from ..control.faults import FaultRule, FaultSpec
@@ -141,6 +143,14 @@ class TopviewControls:
     def set_notice_policy(self, policy: DeliveryPolicy | None = None, **changes: Any) -> DeliveryPolicy:
         """Replace the delivery policy, or change some of its fields: ``set_notice_policy(deliver_twice=True)``."""
         return self._run(partial(self.mock.set_notice_policy, policy, **changes))
+
+    def add_receiver(self, origin: str, app: ASGIApp) -> str:
+        """Deliver the callbacks whose noticeUrl has ``origin`` to the ASGI ``app``, in process; the origin as kept."""
+        return self._run(partial(self.mock.add_receiver, origin, app))
+
+    def remove_receiver(self, origin: str) -> bool:
+        """Stop delivering ``origin``'s callbacks in process; whether a receiver was there."""
+        return self._run(partial(self.mock.remove_receiver, origin))
 
     def reset(self, uid: str | None = None) -> None:
         """Forget one account, or everything (clock, ids, callbacks and stored objects too)."""
