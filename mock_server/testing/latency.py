@@ -14,8 +14,10 @@ from __future__ import annotations
 from contextvars import ContextVar
 from dataclasses import dataclass
 
+import anyio
 import anyio.lowlevel
 import httpx
+from starlette.types import ASGIApp, Message, Scope
 
 from ..control.faults import Faults, Sleep
 
@@ -66,15 +68,24 @@ def hold_latency(faults: Faults) -> None:
         faults.sleep = HeldLatency(faults.sleep)
 
 
-class InProcessTransport(httpx.ASGITransport):
-    """``httpx.ASGITransport`` that meets latency faults with the request's read timeout, no real time passing."""
+class InProcessTransport(httpx.AsyncBaseTransport):
+    """The fake's ASGI app called straight from httpx, latency faults met by the request's read timeout.
+
+    It does what ``httpx.ASGITransport`` does, less what a fake in process needs none of: the request body
+    is read whole and handed to the app as one message, the answer is collected as the app sends it, and
+    whatever the app raises reaches the caller (a dropped connection is the fault's ``httpx`` error).
+    """
+
+    def __init__(self, app: ASGIApp, client: tuple[str, int] = ("127.0.0.1", 123)) -> None:
+        self.app = app
+        self.client = client
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Send one request through the app; ``httpx.ReadTimeout`` if a latency fault outlasted the read timeout."""
         hold = Hold(read_timeout(request))
         token = _HOLD.set(hold)
         try:
-            response = await super().handle_async_request(request)
+            response = await self._exchange(request)
         except httpx.TransportError:  # a dropped connection: after the latency, which the client may not see out
             if hold.expired:
                 raise hold.timed_out(request) from None
@@ -84,6 +95,61 @@ class InProcessTransport(httpx.ASGITransport):
         if hold.expired:
             raise hold.timed_out(request)
         return response
+
+    async def _exchange(self, request: httpx.Request) -> httpx.Response:
+        body = await request.aread()  # a streamed body whole; any other was read when the request was made
+        url = request.url
+        raw_path, _, _ = url.raw_path.partition(b"?")
+        scope: Scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": request.method,
+            "headers": [(name.lower(), value) for name, value in request.headers.raw],
+            "scheme": url.scheme,
+            "path": url.path,
+            "raw_path": raw_path,
+            "query_string": url.query,
+            "server": (url.host, url.port),
+            "client": self.client,
+            "root_path": "",
+        }
+        status = 0
+        headers: list[tuple[bytes, bytes]] = []
+        parts: list[bytes] = []
+        read = False
+        done: anyio.Event | None = None
+        complete = False
+
+        async def receive() -> Message:
+            nonlocal read, done
+            if not read:
+                read = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            if not complete:  # asked again while answering: the client stays until the answer is complete
+                done = done or anyio.Event()
+                await done.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message: Message) -> None:
+            nonlocal status, headers, complete
+            kind = message["type"]
+            if kind == "http.response.start":
+                status, headers = message["status"], list(message.get("headers", ()))
+            elif kind == "http.response.body":
+                chunk = message.get("body", b"")
+                if chunk:
+                    parts.append(chunk)
+                if not message.get("more_body", False):
+                    complete = True
+                    if done is not None:
+                        done.set()
+
+        await self.app(scope, receive, send)
+        if not complete:
+            raise RuntimeError(f"the app returned without a complete answer to {request.method} {url.path}")
+        content = b"" if request.method == "HEAD" else b"".join(parts)
+        return httpx.Response(status, headers=headers, stream=httpx.ByteStream(content))
 
 
 def read_timeout(request: httpx.Request) -> float | None:
