@@ -112,6 +112,7 @@ def finish_cost(rounds: int, count: int) -> Row:
     row = Row(f"finishing a task ({count:,} due at one advance)", "µs", "<= 20 µs")
     for _ in range(rounds):
         mock = TopviewMock(MockConfig(credits=1e12))
+        mock.add_receiver(RECEIVER_ORIGIN, receiver_app())  # queued for delivery, not refused
         tenant = mock.state.tenant(UID, mock.clock.now())
         for _ in range(count):
             task = Task(
@@ -122,6 +123,9 @@ def finish_cost(rounds: int, count: int) -> Row:
         started = time.perf_counter()
         mock.advance(1)  # no loop running: every finish happens now
         row.fake.append((time.perf_counter() - started) / count * 1e6)
+        queued = sum(d.state == "pending" for d in mock.notices.journal())
+        if queued != count:
+            raise RuntimeError(f"only {queued} of {count} notices were queued for delivery")
     return row
 
 
