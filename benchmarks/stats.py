@@ -62,6 +62,8 @@ def table(rows: list[Row]) -> str:
             continue
         if row.bare:
             fake, bare, ratio = figure(row.fake, row.unit), figure(row.bare, row.unit), spread(row.ratios())
+            if row.absolute:  # the goal is the fake's own figure: its spread too
+                fake = f"{spread(row.fake)} {row.unit}"
         else:
             fake, bare, ratio = f"{spread(row.fake)} {row.unit}", "–", "–"
         out.append(f"| {row.name} | {fake} | {bare} | {ratio} | {row.goal} | {'yes' if row.met() else 'NO'} |")
