@@ -62,7 +62,7 @@ def table(rows: list[Row]) -> str:
             continue
         if row.bare:
             fake, bare, ratio = figure(row.fake, row.unit), figure(row.bare, row.unit), spread(row.ratios())
-            if row.absolute:  # the goal is the fake's own figure: its spread too
+            if row.absolute and len(row.fake) > 1:  # the goal is the fake's own figure: its spread too
                 fake = f"{spread(row.fake)} {row.unit}"
         else:
             fake, bare, ratio = f"{spread(row.fake)} {row.unit}", "–", "–"

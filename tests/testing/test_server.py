@@ -104,3 +104,28 @@ def test_a_served_fake_freezes_its_start_up_and_collects_young_objects_less_ofte
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120)
     young, frozen = map(int, done.stdout.split())
     assert young == GC_YOUNG_THRESHOLD > 700 and frozen > 10_000  # the contract and catalogues are frozen
+
+
+def test_a_receiver_app_takes_the_served_fake_s_callbacks(manual: LiveServer) -> None:
+    """add_receiver on the server fixture: the app runs on the server's loop and acknowledges there."""
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    notices: list[dict[str, str]] = []
+
+    async def hook(request: Request) -> JSONResponse:
+        notice = await request.json()
+        notices.append(notice)
+        ack = {"uuid": notice["uuid"], "topviewUid": request.headers["topview-uid"], "result": "success"}
+        return JSONResponse({"code": "200", "message": "Success", "result": ack})
+
+    assert manual.add_receiver("https://hooks.example.com", Starlette(routes=[Route("/t", hook, methods=["POST"])]))
+    body = {**PRODUCT, "noticeUrl": "https://hooks.example.com/t"}
+    with httpx.Client(base_url=manual.url, headers=manual.headers, timeout=10) as client:
+        task_id = client.post("/v1/scraper/task/submit", json=body).json()["result"]["taskId"]
+    manual.advance(5)
+    manual.drain_callbacks()
+    assert [n["taskId"] for n in notices] == [task_id]
+    assert [d.state for d in manual.callbacks(task_id=task_id)] == ["delivered"]
