@@ -10,10 +10,10 @@ check, retries on the virtual clock and the journal. The app's lifespan is not r
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from urllib.parse import SplitResult, unquote, urlsplit
 
+import anyio
 from starlette.types import ASGIApp, Message, Scope
 
 from .hosts import is_internal, normalise_host
@@ -145,43 +145,74 @@ async def exchange(
         "server": (parts.hostname or "", parts.port or DEFAULT_PORTS.get(parts.scheme, 80)),
         "extensions": {},
     }
-    status: int | None = None
-    reply = bytearray()
-    sent_request = False
-    answered: asyncio.Event | None = None
-    complete = False
-
-    async def receive() -> Message:
-        nonlocal sent_request, answered
-        if not sent_request:
-            sent_request = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        if not complete:  # asked again while answering: the client stays until the answer is complete
-            answered = answered or asyncio.Event()
-            await answered.wait()
-        return {"type": "http.disconnect"}
-
-    async def send(message: Message) -> None:
-        nonlocal status, complete
-        if message["type"] == "http.response.start":
-            status = int(message["status"])
-        elif message["type"] == "http.response.body" and status is not None and not complete:
-            if len(reply) < limit:
-                reply.extend(message.get("body", b"")[: limit - len(reply)])
-            if not message.get("more_body", False):
-                complete = True
-                if answered is not None:
-                    answered.set()
-
+    call = AppCall(body, limit)
     try:
-        await app(scope, receive, send)
+        await call.run(app, scope)
     except Exception as exc:  # the receiver's bug: a failed attempt, as a crashed server's would be
         log.warning("the in-process receiver for %s raised", url, exc_info=True)
-        if status is None:
+        if call.status is None:
             raise ReceiverError(f"the receiver app raised {type(exc).__name__}: {exc}".rstrip(": ")) from exc
-    if status is None:
+    if call.status is None:
         raise ReceiverError("the receiver app returned without answering")
-    return status, bytes(reply)
+    return call.status, call.content
+
+
+class AppCall:
+    """One request handed to an ASGI app in process, and its answer collected as the app sends it.
+
+    The body goes to the app as one message; asked again before its answer is complete, ``receive`` waits
+    for that (a streaming answer listens for the client leaving), then says the client left. At most
+    ``limit`` bytes of the answer are kept. In-process receivers and ``FakeTopview``'s transport call apps
+    this way.
+    """
+
+    __slots__ = ("_body", "_done", "_limit", "_read", "complete", "headers", "parts", "size", "status")
+
+    def __init__(self, body: bytes, limit: int | None = None) -> None:
+        self._body = body
+        self._limit = limit
+        self._read = False
+        self._done: anyio.Event | None = None
+        self.status: int | None = None
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.parts: list[bytes] = []
+        self.size = 0
+        self.complete = False
+
+    async def run(self, app: ASGIApp, scope: Scope) -> None:
+        """Call ``app`` with ``scope``; what it raises is raised (what it sent before stays collected)."""
+        await app(scope, self.receive, self.send)
+
+    @property
+    def content(self) -> bytes:
+        """The answer's body as collected."""
+        return b"".join(self.parts)
+
+    async def receive(self) -> Message:
+        """The ASGI ``receive`` of the call."""
+        if not self._read:
+            self._read = True
+            return {"type": "http.request", "body": self._body, "more_body": False}
+        if not self.complete:  # asked again while answering: the client stays until the answer is complete
+            self._done = self._done or anyio.Event()
+            await self._done.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(self, message: Message) -> None:
+        """The ASGI ``send`` of the call."""
+        kind = message["type"]
+        if kind == "http.response.start":
+            self.status, self.headers = int(message["status"]), list(message.get("headers", ()))
+        elif kind == "http.response.body" and self.status is not None and not self.complete:
+            chunk = message.get("body", b"")
+            if chunk and (self._limit is None or self.size < self._limit):
+                kept = chunk if self._limit is None else chunk[: self._limit - self.size]
+                self.parts.append(kept)
+                self.size += len(kept)
+            if not message.get("more_body", False):
+                self.complete = True
+                if self._done is not None:
+                    self._done.set()
 
 
 _split: dict[str, SplitResult] = {}

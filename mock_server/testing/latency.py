@@ -14,11 +14,11 @@ from __future__ import annotations
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-import anyio
 import anyio.lowlevel
 import httpx
-from starlette.types import ASGIApp, Message, Scope
+from starlette.types import ASGIApp, Scope
 
+from ..callbacks.receivers import AppCall
 from ..control.faults import Faults, Sleep
 
 
@@ -114,42 +114,12 @@ class InProcessTransport(httpx.AsyncBaseTransport):
             "client": self.client,
             "root_path": "",
         }
-        status = 0
-        headers: list[tuple[bytes, bytes]] = []
-        parts: list[bytes] = []
-        read = False
-        done: anyio.Event | None = None
-        complete = False
-
-        async def receive() -> Message:
-            nonlocal read, done
-            if not read:
-                read = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            if not complete:  # asked again while answering: the client stays until the answer is complete
-                done = done or anyio.Event()
-                await done.wait()
-            return {"type": "http.disconnect"}
-
-        async def send(message: Message) -> None:
-            nonlocal status, headers, complete
-            kind = message["type"]
-            if kind == "http.response.start":
-                status, headers = message["status"], list(message.get("headers", ()))
-            elif kind == "http.response.body":
-                chunk = message.get("body", b"")
-                if chunk:
-                    parts.append(chunk)
-                if not message.get("more_body", False):
-                    complete = True
-                    if done is not None:
-                        done.set()
-
-        await self.app(scope, receive, send)
-        if not complete:
+        call = AppCall(body)
+        await call.run(self.app, scope)
+        if not call.complete or call.status is None:
             raise RuntimeError(f"the app returned without a complete answer to {request.method} {url.path}")
-        content = b"" if request.method == "HEAD" else b"".join(parts)
-        return httpx.Response(status, headers=headers, stream=httpx.ByteStream(content))
+        content = b"" if request.method == "HEAD" else call.content
+        return httpx.Response(call.status, headers=call.headers, stream=httpx.ByteStream(content))
 
 
 def read_timeout(request: httpx.Request) -> float | None:
