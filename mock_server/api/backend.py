@@ -187,7 +187,7 @@ class Backend:
         A finished result never changes (m2v's shows its export stages, so it is rendered every time), and
         signed URLs only change with the clock's whole second, so polling a finished task re-renders nothing.
         """
-        key = (base_url, cdn, int(self.clock.now()))
+        key = self._rendering_key(base_url, cdn)
         cached = self._rendered.get(task.task_id)
         if cached is not None and cached[0] == key and task.kind != "m2v":
             return cached[1]
@@ -198,11 +198,15 @@ class Backend:
         self._rendered[task.task_id] = (key, rendered)
         return rendered
 
+    def _rendering_key(self, base_url: str, cdn: bool) -> tuple[str, bool, int]:
+        """What a rendering depends on besides its task: the base URL, the CDN flag, the clock's whole second."""
+        return base_url, cdn, int(self.clock.now())
+
     def _forget_oldest_rendering(self) -> None:
         """Forget the result rendered longest ago; a notice still to make that would read it reads it first."""
         task_id = next(iter(self._rendered))
         notice = self._unsent.get(task_id)
-        if notice is not None and self._rendered[task_id][0] == (self.public_url, False, int(self.clock.now())):
+        if notice is not None and self._rendered[task_id][0] == self._rendering_key(self.public_url, False):
             notice.make()  # what it would be if it were sent in this second, without rendering again
         del self._rendered[task_id]
 

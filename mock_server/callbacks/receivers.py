@@ -11,12 +11,13 @@ check, retries on the virtual clock and the journal. The app's lifespan is not r
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 from urllib.parse import SplitResult, unquote, urlsplit
 
 import anyio
 from starlette.types import ASGIApp, Message, Scope
 
-from .hosts import is_internal, normalise_host
+from .hosts import address_of, is_internal, normalise_host
 
 log = logging.getLogger("topview_mock.callbacks")
 
@@ -56,12 +57,13 @@ def parse_origin(origin: str) -> Origin:
     """``origin`` checked and parsed; ValueError saying what is wrong with it."""
     if not isinstance(origin, str):
         raise TypeError(f"a receiver's origin is a URL string like 'https://hooks.example.com', not {origin!r}")
+    origin = origin.strip()
     try:
-        parts = urlsplit(origin.strip())
+        parts = urlsplit(origin)
         _ = parts.port
     except ValueError as exc:
         raise ValueError(f"receiver origin {origin!r} is not a valid URL: {exc}") from None
-    parsed = origin_of(origin.strip())
+    parsed = origin_of(origin)
     if parsed is None:
         raise ValueError(
             f"receiver origin {origin!r} must be an http(s) URL with a host, like 'https://hooks.example.com'"
@@ -72,7 +74,9 @@ def parse_origin(origin: str) -> Origin:
             "every noticeUrl under it goes to the app, which routes the path itself"
         )
     host = parsed[1]
-    if is_internal(host) and host not in ("localhost", "::1") and not host.startswith("127."):
+    address = address_of(host)
+    loopback = host == "localhost" or (address is not None and address.is_loopback)
+    if is_internal(host) and not loopback:
         raise ValueError(
             f"receiver origin {origin!r} is a private, link-local or metadata address, which Topview refuses "
             "as a noticeUrl at submit: add the receiver at a public name (https://hooks.example.com) or at loopback"
@@ -215,13 +219,6 @@ class AppCall:
                     self._done.set()
 
 
-_split: dict[str, SplitResult] = {}
-
-
+@lru_cache(maxsize=MAX_CACHED)  # a few noticeUrls, split at every attempt
 def _parts(url: str) -> SplitResult:
-    parts = _split.get(url)
-    if parts is None:
-        if len(_split) >= MAX_CACHED:
-            _split.clear()
-        parts = _split[url] = urlsplit(url)
-    return parts
+    return urlsplit(url)

@@ -260,7 +260,10 @@ def test_a_receiver_must_be_an_app_and_an_origin_a_string() -> None:
         Receivers().add(42, Receiver().app)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("origin", ["http://127.0.0.1:8000", "http://localhost:9", "http://[::1]:9", HOOKS + "/"])
+@pytest.mark.parametrize(
+    "origin",
+    ["http://127.0.0.1:8000", "http://localhost:9", "http://[::1]:9", "http://[::ffff:127.0.0.1]:9", HOOKS + "/"],
+)
 def test_loopback_and_public_origins_are_kept_in_one_form(origin: str) -> None:
     receivers = Receivers()
     kept = receivers.add(origin, Receiver().app)
